@@ -1,0 +1,335 @@
+/*
+ * onyx.h - the public C API of onyx, a runtime for ONNX models.
+ *
+ * This is the only header a user includes. Example:
+ *
+ *     onyx_model *m = NULL;
+ *     if (onyx_model_load_file("model.onnx", &m) != ONYX_OK) {
+ *         fprintf(stderr, "%s\n", onyx_model_errmsg(m));
+ *         onyx_model_free(m);
+ *         return 1;
+ *     }
+ *     onyx_session *s = NULL;
+ *     if (onyx_session_create(m, NULL, &s) != ONYX_OK) { ... onyx_session_errmsg(s) ... }
+ *     onyx_model_free(m);                     // the session keeps the model alive
+ *     int64_t dims[4] = {1, 3, 224, 224};
+ *     onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, pixels, sizeof pixels);
+ *     if (onyx_session_run(s) != ONYX_OK) { ... onyx_session_errmsg(s) ... }
+ *     const onyx_tensor *y = onyx_session_output(s, 0);
+ *     const float *scores = onyx_tensor_data(y);
+ *     onyx_session_free(s);
+ *
+ * Conventions:
+ *  - Every fallible call returns an onyx_status; ONYX_OK is 0. Callers must treat any
+ *    unknown non-zero code as an error.
+ *  - Models and sessions remember their last error: onyx_*_errcode() and onyx_*_errmsg().
+ *    A failed load or create still hands back a handle in a failed state whose errmsg says
+ *    what went wrong (the handle is NULL only when memory ran out). Every other call on a
+ *    failed handle returns ONYX_MISUSE. Free it with onyx_*_free().
+ *  - Whoever creates or loads a handle frees it with the matching *_free (NULL is a no-op).
+ *  - Every pointer the API returns is borrowed: the caller never frees it. Its lifetime is
+ *    written next to each function.
+ *  - Threads: an onyx_model is immutable after loading and may be shared by threads. An
+ *    onyx_session is used by one thread at a time; sessions of one model may run on
+ *    different threads at once.
+ */
+#ifndef ONYX_H
+#define ONYX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define ONYX_API
+#else
+#define ONYX_API __attribute__((visibility("default")))
+#endif
+
+#define ONYX_VERSION_MAJOR 0
+#define ONYX_VERSION_MINOR 1
+#define ONYX_VERSION_PATCH 0
+#define ONYX_VERSION "0.1.0"
+/* MAJOR*1000000 + MINOR*1000 + PATCH */
+#define ONYX_VERSION_NUMBER                                                                        \
+    (ONYX_VERSION_MAJOR * 1000000 + ONYX_VERSION_MINOR * 1000 + ONYX_VERSION_PATCH)
+
+/* Status codes. Values are fixed and only ever added to. */
+typedef enum onyx_status {
+    ONYX_OK = 0,
+    ONYX_ERROR = 1,            /* generic failure */
+    ONYX_NOMEM = 2,            /* an allocation failed (or would exceed a limit) */
+    ONYX_INVALID_ARG = 3,      /* a bad argument: NULL pointer, index out of range, bad size */
+    ONYX_MISUSE = 4,           /* wrong call order, NULL/foreign/failed handle */
+    ONYX_IO = 5,               /* a file could not be opened or read */
+    ONYX_INVALID_MODEL = 6,    /* the model breaks the ONNX rules */
+    ONYX_UNSUPPORTED = 7,      /* valid ONNX that onyx cannot run (op, opset, dtype, attribute) */
+    ONYX_SHAPE_MISMATCH = 8,   /* shapes do not fit together */
+    ONYX_TYPE_MISMATCH = 9,    /* dtypes do not fit together */
+    ONYX_BACKEND = 10,         /* a compute backend (oneDNN) failed */
+    ONYX_INTERNAL = 11,        /* a bug in onyx */
+} onyx_status;
+
+/* Element types; values equal ONNX TensorProto.DataType numbers. */
+typedef enum onyx_dtype {
+    ONYX_DTYPE_UNDEFINED = 0,
+    ONYX_DTYPE_FLOAT32 = 1,
+    ONYX_DTYPE_UINT8 = 2,
+    ONYX_DTYPE_INT8 = 3,
+    ONYX_DTYPE_UINT16 = 4,
+    ONYX_DTYPE_INT16 = 5,
+    ONYX_DTYPE_INT32 = 6,
+    ONYX_DTYPE_INT64 = 7,
+    ONYX_DTYPE_STRING = 8,
+    ONYX_DTYPE_BOOL = 9,
+    ONYX_DTYPE_FLOAT16 = 10,
+    ONYX_DTYPE_FLOAT64 = 11,
+    ONYX_DTYPE_UINT32 = 12,
+    ONYX_DTYPE_UINT64 = 13,
+    ONYX_DTYPE_COMPLEX64 = 14,
+    ONYX_DTYPE_COMPLEX128 = 15,
+    ONYX_DTYPE_BFLOAT16 = 16,
+} onyx_dtype;
+
+/* Which kernels a session may use. */
+typedef enum onyx_backend {
+    ONYX_BACKEND_AUTO = 0,      /* the fastest implementation that accepts each node */
+    ONYX_BACKEND_REFERENCE = 1, /* plain C reference kernels only (the test oracle) */
+} onyx_backend;
+
+typedef struct onyx_model onyx_model;     /* a loaded, validated model; immutable */
+typedef struct onyx_session onyx_session; /* planned memory + prepared kernels for one model */
+typedef struct onyx_options onyx_options; /* settings for onyx_session_create */
+typedef struct onyx_tensor onyx_tensor;   /* read-only view of a tensor */
+
+/* ---- version and status ---------------------------------------------------------------- */
+
+/* The library's version string, e.g. "0.1.0". Static storage; never NULL. */
+ONYX_API const char *onyx_version(void);
+
+/* The library's ONYX_VERSION_NUMBER (lets a program check header against library). */
+ONYX_API int onyx_version_number(void);
+
+/* A short static description of a status code ("unknown status" for unknown codes).
+ * Never NULL; never to be freed. */
+ONYX_API const char *onyx_status_str(onyx_status code);
+
+/* ---- models ------------------------------------------------------------------------------ */
+
+/* Loads and validates an ONNX model from a file. External data files (data_location =
+ * EXTERNAL) are read relative to the model's folder; locations that are absolute, contain
+ * "..", or resolve outside that folder are refused.
+ * Ownership: *out receives a model the caller must free with onyx_model_free(), also when
+ * the load failed (then it is in a failed state whose onyx_model_errmsg() says why); *out
+ * is NULL only when memory ran out.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (NULL path or out), ONYX_IO (cannot open or read),
+ * ONYX_INVALID_MODEL (malformed or breaks ONNX rules), ONYX_UNSUPPORTED (an op, opset or
+ * dtype onyx cannot run), ONYX_NOMEM. */
+ONYX_API onyx_status onyx_model_load_file(const char *path, onyx_model **out);
+
+/* As onyx_model_load_file, from a buffer of nbytes bytes. The buffer is copied as needed:
+ * the caller may free it as soon as this returns. External data is refused (there is no
+ * folder to resolve it against): ONYX_UNSUPPORTED. */
+ONYX_API onyx_status onyx_model_load_memory(const void *data, size_t nbytes, onyx_model **out);
+
+/* Releases the caller's reference to a model. Sessions created from it keep it alive, so
+ * this may be called right after onyx_session_create. NULL is a no-op. */
+ONYX_API void onyx_model_free(onyx_model *m);
+
+/* The status of the model's last failed operation (ONYX_OK if none); ONYX_MISUSE for NULL. */
+ONYX_API onyx_status onyx_model_errcode(const onyx_model *m);
+
+/* The message of the model's last error ("" if none). Borrowed: valid until the model is
+ * freed. For NULL returns "out of memory or NULL handle". Never NULL. */
+ONYX_API const char *onyx_model_errmsg(const onyx_model *m);
+
+/* Number of graph inputs the caller binds (initializers listed as inputs are excluded) and
+ * of graph outputs. -1 for a NULL or failed model. */
+ONYX_API int onyx_model_input_count(const onyx_model *m);
+ONYX_API int onyx_model_output_count(const onyx_model *m);
+
+/* The declaration of input/output i: name, dtype, rank and dims (-1 for symbolic dims);
+ * onyx_tensor_data() is NULL for these. REQUIRES: 0 <= i < count. Returns NULL when i is out
+ * of range or m is NULL/failed. Borrowed: valid until the model is freed (by its last
+ * owner, i.e. the last of onyx_model_free and the sessions' onyx_session_free). */
+ONYX_API const onyx_tensor *onyx_model_input(const onyx_model *m, int i);
+ONYX_API const onyx_tensor *onyx_model_output(const onyx_model *m, int i);
+
+/* Index of the input/output with this name, or -1 when absent (or m/name NULL). */
+ONYX_API int onyx_model_input_index(const onyx_model *m, const char *name);
+ONYX_API int onyx_model_output_index(const onyx_model *m, const char *name);
+
+/* The model's metadata. Borrowed strings valid while the model lives; "" when absent. */
+ONYX_API int64_t onyx_model_ir_version(const onyx_model *m);
+ONYX_API const char *onyx_model_producer(const onyx_model *m);
+/* Opset of a domain ("" or "ai.onnx" for the default domain); -1 when not imported. */
+ONYX_API int64_t onyx_model_opset(const onyx_model *m, const char *domain);
+
+/* Flags for onyx_model_load_file_flags. */
+#define ONYX_LOAD_ALLOW_UNSUPPORTED 1u /* load even when ops have no implementation (for
+                                        * inspection); sessions of such a model fail */
+
+/* onyx_model_load_file with flags (0 = the same as onyx_model_load_file). */
+ONYX_API onyx_status onyx_model_load_file_flags(const char *path, unsigned flags,
+                                                onyx_model **out);
+
+/* Producer version ("" when absent); graph name. Borrowed, valid while the model lives. */
+ONYX_API const char *onyx_model_producer_version(const onyx_model *m);
+ONYX_API const char *onyx_model_graph_name(const onyx_model *m);
+
+/* Opset imports: count (-1 for NULL/failed), domain ("" = ai.onnx) and version of import i. */
+ONYX_API int onyx_model_opset_count(const onyx_model *m);
+ONYX_API const char *onyx_model_opset_domain(const onyx_model *m, int i);
+ONYX_API int64_t onyx_model_opset_version(const onyx_model *m, int i);
+
+/* Nodes in execution order: count (-1 for NULL/failed), op type, name ("" when unnamed),
+ * and whether this build has an implementation for it (1) or not (0; only possible with
+ * ONYX_LOAD_ALLOW_UNSUPPORTED). Strings borrowed, valid while the model lives; NULL/-1 when
+ * i is out of range. */
+ONYX_API int onyx_model_node_count(const onyx_model *m);
+ONYX_API const char *onyx_model_node_op_type(const onyx_model *m, int i);
+ONYX_API const char *onyx_model_node_name(const onyx_model *m, int i);
+ONYX_API int onyx_model_node_supported(const onyx_model *m, int i);
+
+/* Initializers (weights): count (-1 for NULL/failed) and a view of initializer i with its
+ * data. Borrowed, valid while the model lives; NULL when i is out of range. */
+ONYX_API int onyx_model_initializer_count(const onyx_model *m);
+ONYX_API const onyx_tensor *onyx_model_initializer(const onyx_model *m, int i);
+
+/* ---- tensor views ------------------------------------------------------------------------ */
+
+/* Name of the tensor. Borrowed, lifetime of the view. NULL for a NULL view. */
+ONYX_API const char *onyx_tensor_name(const onyx_tensor *t);
+/* Element type; ONYX_DTYPE_UNDEFINED for a NULL view. */
+ONYX_API onyx_dtype onyx_tensor_dtype(const onyx_tensor *t);
+/* Number of dimensions; -1 for a NULL view. */
+ONYX_API int onyx_tensor_rank(const onyx_tensor *t);
+/* Size of dimension `axis`; -1 when symbolic/unknown or axis out of range. */
+ONYX_API int64_t onyx_tensor_dim(const onyx_tensor *t, int axis);
+/* Number of elements; -1 when a dim is unknown. */
+ONYX_API int64_t onyx_tensor_count(const onyx_tensor *t);
+/* Size of the data in bytes; 0 if the shape is unknown. */
+ONYX_API size_t onyx_tensor_nbytes(const onyx_tensor *t);
+/* Row-major (C order) element data; NULL for model declarations. Borrowed: see the getter
+ * that returned the view. */
+ONYX_API const void *onyx_tensor_data(const onyx_tensor *t);
+/* Size in bytes of one element of dtype; 0 for unknown or variable-size (string) types. */
+ONYX_API size_t onyx_dtype_size(onyx_dtype dt);
+/* Lower-case name of a dtype ("float32", "int64", ...); "undefined" for unknown values. */
+ONYX_API const char *onyx_dtype_name(onyx_dtype dt);
+
+/* ---- owned tensors and TensorProto (.pb) files --------------------------------------------
+ * Tensors made by these functions are owned by the caller and freed with onyx_tensor_free.
+ * On failure they return a status, leave *out NULL and, when errbuf is not NULL, write a
+ * NUL-terminated message of at most errlen bytes into errbuf. */
+
+/* A new tensor with a copy of data (NULL = zero-filled) of shape dims[0..rank) and dtype
+ * dt. name may be NULL. Returns ONYX_OK, ONYX_INVALID_ARG (bad dtype, rank, dims or out),
+ * ONYX_NOMEM. */
+ONYX_API onyx_status onyx_tensor_create(const char *name, onyx_dtype dt, const int64_t *dims,
+                                        int rank, const void *data, onyx_tensor **out);
+
+/* Reads a serialized ONNX TensorProto (the backend-test input_K.pb / output_K.pb format).
+ * Returns ONYX_OK, ONYX_INVALID_ARG, ONYX_IO, ONYX_INVALID_MODEL (malformed or sizes that
+ * do not match the dims), ONYX_UNSUPPORTED (string or external data), ONYX_NOMEM. */
+ONYX_API onyx_status onyx_tensor_load_pb(const char *path, onyx_tensor **out, char *errbuf,
+                                         size_t errlen);
+ONYX_API onyx_status onyx_tensor_load_pb_memory(const void *data, size_t nbytes,
+                                                onyx_tensor **out, char *errbuf, size_t errlen);
+
+/* Writes t (any view or owned tensor with data) as a TensorProto file with raw_data.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (NULL or data-less tensor), ONYX_IO, ONYX_NOMEM. */
+ONYX_API onyx_status onyx_tensor_save_pb(const onyx_tensor *t, const char *path, char *errbuf,
+                                         size_t errlen);
+
+/* Frees a tensor from onyx_tensor_create / onyx_tensor_load_pb*. NULL is a no-op; views
+ * returned by models and sessions are not affected (they are not the caller's). */
+ONYX_API void onyx_tensor_free(onyx_tensor *t);
+
+/* ---- options ----------------------------------------------------------------------------- */
+
+/* Creates default options (threads 0 = default, backend AUTO). Free with onyx_options_free.
+ * Options are copied by onyx_session_create, so they may be freed right after.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (out NULL), ONYX_NOMEM. */
+ONYX_API onyx_status onyx_options_create(onyx_options **out);
+ONYX_API void onyx_options_free(onyx_options *o); /* NULL is a no-op */
+
+/* Threads used by a session's kernels; 0 = the machine's default. n < 0: ONYX_INVALID_ARG.
+ * Returns ONYX_OK, ONYX_INVALID_ARG, ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_num_threads(onyx_options *o, int n);
+
+/* Kernel selection; the environment variable ONYX_BACKEND=ref forces REFERENCE.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (unknown value), ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_backend(onyx_options *o, onyx_backend b);
+
+/* ---- sessions ---------------------------------------------------------------------------- */
+
+/* Creates a session for model m with options o (NULL = defaults). The session holds a
+ * reference to m, so the model may be freed right after. When every input has a fixed
+ * shape, memory is planned and kernels prepared here; otherwise on the first run.
+ * Ownership: *out receives a session to free with onyx_session_free(), also on failure
+ * (then in a failed state with a message); NULL only when memory ran out.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (m or out NULL), ONYX_MISUSE (failed model),
+ * ONYX_NOMEM, ONYX_SHAPE_MISMATCH / ONYX_TYPE_MISMATCH / ONYX_UNSUPPORTED (a node rejects
+ * its inferred inputs). */
+ONYX_API onyx_status onyx_session_create(onyx_model *m, const onyx_options *o,
+                                         onyx_session **out);
+
+/* Frees a session and its memory; releases its model reference. NULL is a no-op. */
+ONYX_API void onyx_session_free(onyx_session *s);
+
+/* Last error of a session: code (ONYX_OK if none; ONYX_MISUSE for NULL) and message
+ * ("" if none; "out of memory or NULL handle" for NULL). The message is borrowed and valid
+ * until the next call on the session. */
+ONYX_API onyx_status onyx_session_errcode(const onyx_session *s);
+ONYX_API const char *onyx_session_errmsg(const onyx_session *s);
+
+/* Binds input i to caller memory: dtype dt, shape dims[0..rank), nbytes bytes of row-major
+ * data. The buffer is borrowed read-only until the next onyx_session_run returns; onyx
+ * never writes to it. A shape different from the last run's makes the next run re-infer
+ * shapes and re-plan memory by itself. dims may be NULL when rank is 0.
+ * REQUIRES: 0 <= i < onyx_model_input_count; dt equals the declared dtype; rank and the
+ * fixed dims match the declaration; nbytes == elements * dtype size.
+ * Returns ONYX_OK, ONYX_MISUSE (NULL/failed session), ONYX_INVALID_ARG (index, NULL data,
+ * negative dims, nbytes), ONYX_TYPE_MISMATCH (dtype), ONYX_SHAPE_MISMATCH (rank/dims). */
+ONYX_API onyx_status onyx_session_bind_input(onyx_session *s, int i, onyx_dtype dt,
+                                             const int64_t *dims, int rank, const void *data,
+                                             size_t nbytes);
+
+/* Optionally makes output i be written into caller memory of nbytes bytes (borrowed until
+ * the session is freed or the output is bound again; NULL data unbinds). onyx_session_run
+ * fails with ONYX_INVALID_ARG if nbytes is smaller than the output's inferred size.
+ * Returns ONYX_OK, ONYX_MISUSE, ONYX_INVALID_ARG (index out of range). */
+ONYX_API onyx_status onyx_session_bind_output(onyx_session *s, int i, void *data,
+                                              size_t nbytes);
+
+/* Runs the model on the bound inputs. Allocates nothing when the input shapes are those of
+ * the previous run. A failed run leaves the session usable: bind and run again.
+ * Returns ONYX_OK, ONYX_MISUSE (an input not bound, NULL session), ONYX_INVALID_ARG (a
+ * bound output buffer too small), ONYX_SHAPE_MISMATCH / ONYX_TYPE_MISMATCH (inputs that the
+ * graph rejects), ONYX_NOMEM, ONYX_UNSUPPORTED, ONYX_INVALID_MODEL (e.g. data-dependent
+ * values out of range). */
+ONYX_API onyx_status onyx_session_run(onyx_session *s);
+
+/* Output i of the last successful run: name, dtype, shape and data. Before any run the
+ * shape is the inferred one (when known) and the data NULL. Borrowed: valid until the next
+ * bind, run or free on this session. NULL when i is out of range or s is NULL/failed. */
+ONYX_API const onyx_tensor *onyx_session_output(const onyx_session *s, int i);
+
+/* Infers shapes, plans memory and prepares kernels for the bound inputs without running
+ * (onyx_session_run does this by itself; this lets a caller see the plan or pay the cost
+ * up front). Returns the codes of onyx_session_run. */
+ONYX_API onyx_status onyx_session_prepare(onyx_session *s);
+
+/* Bytes of the session's planned intermediate-tensor arena (0 before planning) and the sum
+ * of the sizes of all intermediate tensors (what one buffer each would cost). */
+ONYX_API size_t onyx_session_arena_bytes(const onyx_session *s);
+ONYX_API size_t onyx_session_intermediate_bytes(const onyx_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ONYX_H */

@@ -1,0 +1,246 @@
+/*
+ * Test helpers (see testutil.h). The op harness mirrors what the session does for one
+ * node: registry lookup, generic check, infer, then init/run/fini of one implementation.
+ */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *xstrdup(const char *s) {
+    char *c = onyxi_strdup(s);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+onyxi_node *tu_node_new(const char *op_type, int64_t opset, int n_in, int n_out) {
+    onyxi_node *n = calloc(1, sizeof *n);
+    ck_assert_ptr_nonnull(n);
+    n->name = xstrdup("test_node");
+    n->op_type = xstrdup(op_type);
+    n->domain = xstrdup("");
+    n->opset = opset;
+    n->n_inputs = n_in;
+    n->n_outputs = n_out;
+    n->inputs = calloc((size_t)n_in + 1, sizeof(int));
+    n->outputs = calloc((size_t)n_out + 1, sizeof(int));
+    for (int k = 0; k < n_in; k++) n->inputs[k] = k;
+    for (int k = 0; k < n_out; k++) n->outputs[k] = n_in + k;
+    n->attrs = calloc(32, sizeof(onyxi_attr));
+    return n;
+}
+
+void tu_node_absent_input(onyxi_node *n, int k) { n->inputs[k] = -1; }
+
+static onyxi_attr *new_attr(onyxi_node *n, const char *name, onyxi_attr_type type) {
+    ck_assert_int_lt(n->n_attrs, 32);
+    onyxi_attr *a = &n->attrs[n->n_attrs++];
+    memset(a, 0, sizeof *a);
+    a->name = xstrdup(name);
+    a->type = type;
+    return a;
+}
+
+void tu_attr_int(onyxi_node *n, const char *name, int64_t v) {
+    new_attr(n, name, ONYXI_ATTR_INT)->i = v;
+}
+
+void tu_attr_float(onyxi_node *n, const char *name, float v) {
+    new_attr(n, name, ONYXI_ATTR_FLOAT)->f = v;
+}
+
+void tu_attr_string(onyxi_node *n, const char *name, const char *v) {
+    onyxi_attr *a = new_attr(n, name, ONYXI_ATTR_STRING);
+    a->s = xstrdup(v);
+    a->s_len = strlen(v);
+}
+
+void tu_attr_ints(onyxi_node *n, const char *name, int count, const int64_t *v) {
+    onyxi_attr *a = new_attr(n, name, ONYXI_ATTR_INTS);
+    a->count = count;
+    a->ints = onyxi_calloc((size_t)count + 1, sizeof(int64_t));
+    if (count) memcpy(a->ints, v, (size_t)count * sizeof(int64_t));
+}
+
+void tu_attr_floats(onyxi_node *n, const char *name, int count, const float *v) {
+    onyxi_attr *a = new_attr(n, name, ONYXI_ATTR_FLOATS);
+    a->count = count;
+    a->floats = onyxi_calloc((size_t)count + 1, sizeof(float));
+    if (count) memcpy(a->floats, v, (size_t)count * sizeof(float));
+}
+
+void tu_node_free(onyxi_node *n) {
+    if (!n) return;
+    for (int i = 0; i < n->n_attrs; i++) {
+        onyxi_free(n->attrs[i].name);
+        onyxi_free(n->attrs[i].s);
+        onyxi_free(n->attrs[i].ints);
+        onyxi_free(n->attrs[i].floats);
+    }
+    free(n->attrs);
+    onyxi_free(n->name);
+    onyxi_free(n->op_type);
+    onyxi_free(n->domain);
+    free(n->inputs);
+    free(n->outputs);
+    free(n);
+}
+
+onyx_tensor *tu_tensor(onyx_dtype dt, int rank, const int64_t *dims, const void *data) {
+    onyx_tensor *t = calloc(1, sizeof *t);
+    ck_assert_ptr_nonnull(t);
+    t->name = "";
+    t->dtype = dt;
+    t->rank = rank;
+    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    int64_t count = onyxi_shape_count(rank, dims);
+    ck_assert_int_ge(count, 0);
+    t->nbytes = (size_t)count * onyxi_dtype_size(dt);
+    t->data = calloc(1, t->nbytes + 64); /* never NULL, even for empty tensors */
+    ck_assert_ptr_nonnull(t->data);
+    if (data && t->nbytes) memcpy(t->data, data, t->nbytes);
+    return t;
+}
+
+onyx_tensor *tu_tensor_random(int rank, const int64_t *dims, unsigned seed, float lo, float hi) {
+    onyx_tensor *t = tu_tensor(ONYX_DTYPE_FLOAT32, rank, dims, NULL);
+    float *p = t->data;
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < t->nbytes / sizeof(float); i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = lo + (hi - lo) * (float)((s >> 8) / 16777216.0);
+    }
+    return t;
+}
+
+void tu_tensor_free(onyx_tensor *t) {
+    if (!t) return;
+    free(t->data);
+    free(t);
+}
+
+static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
+                           const char *impl_name, int run, onyxi_err *err) {
+    onyxi_err_clear(err);
+    const onyxi_op *op = onyxi_op_find(n->domain, n->op_type, n->opset, err);
+    if (!op) return err->code;
+    n->op = op;
+    onyx_status rc = onyxi_op_check_node(op, n, err);
+    if (rc != ONYX_OK) return rc;
+
+    onyx_tensor *outs[16] = {0};
+    const onyx_tensor *ins[16] = {0};
+    ck_assert_int_le(n->n_inputs, 16);
+    ck_assert_int_le(n->n_outputs, 16);
+    for (int k = 0; k < n->n_inputs; k++) ins[k] = n->inputs[k] < 0 ? NULL : inputs[k];
+    for (int k = 0; k < n->n_outputs; k++) {
+        outs[k] = calloc(1, sizeof(onyx_tensor));
+        outs[k]->name = "";
+        outs[k]->rank = -1;
+    }
+    onyxi_infer ic = {n, n->n_inputs, ins, n->n_outputs, outs, 0, err};
+    rc = op->infer(&ic);
+    for (int k = 0; rc == ONYX_OK && k < n->n_outputs; k++) {
+        onyx_tensor *o = outs[k];
+        if (o->rank < 0 || onyxi_shape_count(o->rank, o->dims) < 0)
+            rc = onyxi_fail(err, ONYX_INTERNAL, "infer left output %d's shape unknown", k);
+        else {
+            o->nbytes = (size_t)onyxi_shape_count(o->rank, o->dims) * onyxi_dtype_size(o->dtype);
+            if (run) {
+                o->data = calloc(1, o->nbytes + 64);
+                memset(o->data, 0xA5, o->nbytes); /* poison: kernels must write every element */
+            }
+        }
+    }
+    if (rc == ONYX_OK && run) {
+        const onyxi_impl *impl = NULL;
+        const char *want = impl_name ? impl_name : "ref";
+        for (int i = 0; op->impls[i]; i++)
+            if (strcmp(op->impls[i]->name, want) == 0) impl = op->impls[i];
+        if (!impl) {
+            rc = onyxi_fail(err, ONYX_UNSUPPORTED, "no implementation named '%s'", want);
+        } else {
+            onyxi_exec x = {n, n->n_inputs, ins, n->n_outputs, outs, NULL, 1, err};
+            rc = impl->init ? impl->init(&x) : ONYX_OK;
+            if (rc == ONYX_OK) rc = impl->run(&x);
+            if (impl->fini) impl->fini(&x);
+        }
+    }
+    for (int k = 0; k < n->n_outputs; k++) {
+        if (rc == ONYX_OK)
+            outputs[k] = outs[k];
+        else {
+            tu_tensor_free(outs[k]);
+            outputs[k] = NULL;
+        }
+    }
+    return rc;
+}
+
+onyx_status tu_run_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
+                      const char *impl, onyxi_err *err) {
+    return harness(n, inputs, outputs, impl, 1, err);
+}
+
+onyx_status tu_infer_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
+                        onyxi_err *err) {
+    return harness(n, inputs, outputs, NULL, 0, err);
+}
+
+static void assert_close_data(const float *got, const float *want, int64_t count, double atol,
+                              double rtol) {
+    for (int64_t i = 0; i < count; i++) {
+        double g = got[i], w = want[i];
+        if (isnan(w)) {
+            ck_assert_msg(isnan(g), "element %lld: got %.9g, want NaN", (long long)i, g);
+            continue;
+        }
+        ck_assert_msg(fabs(g - w) <= atol + rtol * fabs(w),
+                      "element %lld: got %.9g, want %.9g (atol %g, rtol %g)", (long long)i, g, w,
+                      atol, rtol);
+    }
+}
+
+void tu_assert_floats(const onyx_tensor *got, int rank, const int64_t *dims, const float *want,
+                      double atol, double rtol) {
+    ck_assert_ptr_nonnull(got);
+    ck_assert_int_eq(got->dtype, ONYX_DTYPE_FLOAT32);
+    ck_assert_int_eq(got->rank, rank);
+    for (int i = 0; i < rank; i++)
+        ck_assert_msg(got->dims[i] == dims[i], "dim %d: got %lld, want %lld", i,
+                      (long long)got->dims[i], (long long)dims[i]);
+    assert_close_data(got->data, want, onyxi_shape_count(rank, dims), atol, rtol);
+}
+
+void tu_assert_close(const onyx_tensor *got, const onyx_tensor *want, double atol, double rtol) {
+    ck_assert_ptr_nonnull(want);
+    tu_assert_floats(got, want->rank, want->dims, want->data, atol, rtol);
+}
+
+const char *tu_write_temp(const char *tag, const void *data, size_t nbytes) {
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ONYX_TEST_TMP_DIR, tag);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    if (nbytes) ck_assert_uint_eq(fwrite(data, 1, nbytes, f), nbytes);
+    fclose(f);
+    return path;
+}
+
+void *tu_read_file(const char *path, size_t *nbytes) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    void *buf = malloc(n > 0 ? (size_t)n : 1);
+    if (buf && n > 0 && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf && nbytes) *nbytes = (size_t)n;
+    return buf;
+}
