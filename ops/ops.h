@@ -28,5 +28,7 @@ ONYXI_DECLARE_OP(softmax)
 ONYXI_DECLARE_OP(global_average_pool)
 /* ops/elementwise.c */
 ONYXI_DECLARE_OP(sigmoid)
+/* ops/constant.c */
+ONYXI_DECLARE_OP(constant)
 
 #endif
