@@ -1,17 +1,425 @@
-/* STUB: replaced by the real implementation. */
+/*
+ * Conv-1 and Conv-11: N-D convolution (1 to 6 spatial dims) with groups (depthwise
+ * included), strides, dilations, explicit or auto_pad padding and an optional bias.
+ * Conv-11 only reworded the SAME rule (output = ceil(in / stride), extra pad at the end for
+ * SAME_UPPER, at the beginning for SAME_LOWER); Conv-1 models are read the same way.
+ * float32 only: float16/float64 are refused with ONYX_UNSUPPORTED.
+ */
+#include <stdint.h>
+#include <string.h>
+
 #include "ops.h"
 
-const onyxi_attr_spec onyxi_conv_attrs[] = {{NULL, 0}};
+#define MAX_SPATIAL (ONYXI_MAX_RANK - 2)
+/* Attribute values above this are refused: they keep every index computation far from
+ * int64 overflow, and no real model comes near them. */
+#define ATTR_MAX INT32_MAX
+
+enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
+
+/* Everything the kernel needs to know about one (node, input shapes) pair. */
+typedef struct conv_geom {
+    int S; /* spatial dims */
+    int64_t N, C, M, G;
+    int64_t in[MAX_SPATIAL], k[MAX_SPATIAL], out[MAX_SPATIAL];
+    int64_t stride[MAX_SPATIAL], dil[MAX_SPATIAL], pad[MAX_SPATIAL]; /* pad: at the start */
+} conv_geom;
+
+/* -1 for an unknown value. ORT reads "" as NOTSET, and some exporters write it. */
+static int parse_auto_pad(const char *s) {
+    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0') return PAD_NOTSET;
+    if (strcmp(s, "SAME_UPPER") == 0) return PAD_SAME_UPPER;
+    if (strcmp(s, "SAME_LOWER") == 0) return PAD_SAME_LOWER;
+    if (strcmp(s, "VALID") == 0) return PAD_VALID;
+    return -1;
+}
+
+/* a + b and a * b for non-negative values; 0 on int64 overflow. */
+static int add_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a > INT64_MAX - b) return 0;
+    *out = a + b;
+    return 1;
+}
+static int mul_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a != 0 && b > INT64_MAX / a) return 0;
+    *out = a * b;
+    return 1;
+}
+
+/* Checks that every value of ints attribute `name` lies in [lo, ATTR_MAX]. Returns its
+ * length, -1 when absent, or -2 after recording an error. */
+static int check_ints(const onyxi_node *n, const char *name, int64_t lo, onyxi_err *e) {
+    const int64_t *v = NULL;
+    int len = onyxi_attr_ints(n, name, &v);
+    for (int i = 0; i < len; i++)
+        if (v[i] < lo || v[i] > ATTR_MAX) {
+            onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%s'[%d] is %lld, expected %lld to %d",
+                       name, i, (long long)v[i], (long long)lo, ATTR_MAX);
+            return -2;
+        }
+    return len;
+}
+
 onyx_status onyxi_conv_check(const onyxi_node *n, onyxi_err *e) {
-    (void)n;
-    (void)e;
+    const char *ap = onyxi_attr_string(n, "auto_pad", "NOTSET");
+    int mode = parse_auto_pad(ap);
+    if (mode < 0)
+        return onyxi_fail(e, ONYX_INVALID_MODEL,
+                          "attribute 'auto_pad' is '%.64s', expected NOTSET, SAME_UPPER, "
+                          "SAME_LOWER or VALID",
+                          ap);
+    int64_t group = onyxi_attr_int(n, "group", 1);
+    if (group < 1 || group > ATTR_MAX)
+        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'group' is %lld, expected 1 to %d",
+                          (long long)group, ATTR_MAX);
+    int nk, ns, nd, np;
+    if ((nk = check_ints(n, "kernel_shape", 1, e)) == -2 ||
+        (ns = check_ints(n, "strides", 1, e)) == -2 ||
+        (nd = check_ints(n, "dilations", 1, e)) == -2 || (np = check_ints(n, "pads", 0, e)) == -2)
+        return ONYX_INVALID_MODEL;
+    /* Lengths against the input rank are checked by infer; here only against each other. */
+    const char *names[3] = {"kernel_shape", "strides", "dilations"};
+    int lens[3] = {nk, ns, nd};
+    int ref = -1;
+    for (int i = 0; i < 3; i++) {
+        if (lens[i] < 0) continue;
+        if (ref >= 0 && lens[i] != lens[ref])
+            return onyxi_fail(e, ONYX_INVALID_MODEL,
+                              "attribute '%s' has %d values but '%s' has %d; expected equal "
+                              "lengths",
+                              names[i], lens[i], names[ref], lens[ref]);
+        ref = i;
+    }
+    if (np >= 0 && ref >= 0 && np != 2 * lens[ref])
+        return onyxi_fail(e, ONYX_INVALID_MODEL,
+                          "attribute 'pads' has %d values, expected %d (2 x %d from '%s')", np,
+                          2 * lens[ref], lens[ref], names[ref]);
+    if (np >= 0 && mode != PAD_NOTSET) {
+        /* ONNX forbids pads with auto_pad; all-zero pads are harmless and tolerated. */
+        const int64_t *p = NULL;
+        onyxi_attr_ints(n, "pads", &p);
+        for (int i = 0; i < np; i++)
+            if (p[i] != 0)
+                return onyxi_fail(e, ONYX_INVALID_MODEL,
+                                  "attribute 'pads' cannot be used with auto_pad '%s'", ap);
+    }
     return ONYX_OK;
 }
+
+/* Reads ints attribute `name` into out[0..want), or fills it with def when absent.
+ * ONYX_INVALID_MODEL when its length is not want. */
+static onyx_status ints_or_default(const onyxi_node *n, const char *name, int want, int64_t def,
+                                   int64_t *out, onyxi_err *e) {
+    const int64_t *v = NULL;
+    int len = onyxi_attr_ints(n, name, &v);
+    if (len < 0) {
+        for (int i = 0; i < want; i++)
+            out[i] = def;
+        return ONYX_OK;
+    }
+    if (len != want)
+        return onyxi_fail(e, ONYX_INVALID_MODEL,
+                          "attribute '%s' has %d values, expected %d for input 'X' with %d "
+                          "spatial dims",
+                          name, len, want, want / (strcmp(name, "pads") == 0 ? 2 : 1));
+    memcpy(out, v, (size_t)want * sizeof *out);
+    return ONYX_OK;
+}
+
+/* Validates the input shapes against the attributes and fills g (output shape included).
+ * The attribute values themselves were range-checked by onyxi_conv_check. */
+static onyx_status conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
+                                 const onyx_tensor *B, conv_geom *g, onyxi_err *e) {
+    char b1[160], b2[160];
+    memset(g, 0, sizeof *g);
+    if (X->rank < 3)
+        return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                          "input 'X' has rank %d, expected at least 3 (N, C, spatial...)", X->rank);
+    if (X->rank > ONYXI_MAX_RANK)
+        return onyxi_fail(e, ONYX_UNSUPPORTED, "input 'X' has rank %d, at most %d is supported",
+                          X->rank, ONYXI_MAX_RANK);
+    if (W->rank != X->rank)
+        return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'W' has rank %d, expected %d (as 'X')",
+                          W->rank, X->rank);
+    int S = X->rank - 2;
+    g->S = S;
+    g->N = X->dims[0];
+    g->C = X->dims[1];
+    g->M = W->dims[0];
+    g->G = onyxi_attr_int(n, "group", 1);
+    if (g->G < 1) return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'group' must be >= 1");
+    if (g->C % g->G != 0 || g->C / g->G != W->dims[1])
+        return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                          "input 'X' has %lld channels, but input 'W' %s with group %lld "
+                          "expects %lld x %lld",
+                          (long long)g->C, onyxi_shape_str(W->rank, W->dims, b1, sizeof b1),
+                          (long long)g->G, (long long)W->dims[1], (long long)g->G);
+    if (g->M % g->G != 0)
+        return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                          "input 'W' has %lld output channels, not a multiple of group %lld",
+                          (long long)g->M, (long long)g->G);
+    if (B && (B->rank != 1 || B->dims[0] != g->M))
+        return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'B' has shape %s, expected [%lld]",
+                          onyxi_shape_str(B->rank, B->dims, b1, sizeof b1), (long long)g->M);
+
+    int64_t kshape[MAX_SPATIAL], pads[2 * MAX_SPATIAL];
+    ONYXI_CHECK(ints_or_default(n, "strides", S, 1, g->stride, e));
+    ONYXI_CHECK(ints_or_default(n, "dilations", S, 1, g->dil, e));
+    ONYXI_CHECK(ints_or_default(n, "pads", 2 * S, 0, pads, e));
+    const int64_t *ks = NULL;
+    int nk = onyxi_attr_ints(n, "kernel_shape", &ks);
+    if (nk >= 0) {
+        ONYXI_CHECK(ints_or_default(n, "kernel_shape", S, 1, kshape, e));
+        for (int i = 0; i < S; i++)
+            if (kshape[i] != W->dims[2 + i])
+                return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                                  "attribute 'kernel_shape' is %s, but input 'W' has kernel "
+                                  "dims %s",
+                                  onyxi_shape_str(S, kshape, b1, sizeof b1),
+                                  onyxi_shape_str(S, W->dims + 2, b2, sizeof b2));
+    }
+    int mode = parse_auto_pad(onyxi_attr_string(n, "auto_pad", "NOTSET"));
+
+    for (int i = 0; i < S; i++) {
+        int64_t in = X->dims[2 + i], k = W->dims[2 + i], s = g->stride[i], ek, out;
+        if (k < 1)
+            return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                              "input 'W' has kernel size %lld on axis %d, expected at least 1",
+                              (long long)k, 2 + i);
+        /* effective (dilated) kernel extent */
+        if (!mul_ok(k - 1, g->dil[i], &ek) || !add_ok(ek, 1, &ek))
+            return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                              "dilated kernel on axis %d is too large (%lld x dilation %lld)",
+                              2 + i, (long long)k, (long long)g->dil[i]);
+        int64_t pb = 0, pe = 0;
+        if (mode == PAD_NOTSET) {
+            pb = pads[i];
+            pe = pads[S + i];
+        } else if (mode != PAD_VALID) {
+            out = in / s + (in % s != 0);
+            int64_t total = 0;
+            if (out > 0) {
+                /* (out - 1) * s <= in, so only the + ek can overflow */
+                if (!add_ok((out - 1) * s, ek, &total))
+                    return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'X' axis %d is too large",
+                                      2 + i);
+                total = total > in ? total - in : 0;
+            }
+            pb = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pe = total - pb;
+        }
+        int64_t span;
+        if (!add_ok(in, pb, &span) || !add_ok(span, pe, &span))
+            return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'X' axis %d is too large", 2 + i);
+        if (span < ek)
+            return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                              "output axis %d would be empty: input size %lld + pads %lld + "
+                              "%lld is smaller than the dilated kernel size %lld",
+                              2 + i, (long long)in, (long long)pb, (long long)pe, (long long)ek);
+        out = (span - ek) / s + 1;
+        g->in[i] = in;
+        g->k[i] = k;
+        g->out[i] = out;
+        g->pad[i] = pb;
+    }
+    return ONYX_OK;
+}
+
+/* Valid types are float32 (run here) and float16/float64 (ONNX allows them; we do not). */
+static onyx_status expect_float(onyxi_infer *c, int k, const char *name) {
+    const onyx_tensor *t = c->in[k];
+    if (t->dtype == ONYX_DTYPE_FLOAT32) return ONYX_OK;
+    if (k == 0 && (t->dtype == ONYX_DTYPE_FLOAT16 || t->dtype == ONYX_DTYPE_FLOAT64))
+        return onyxi_fail(c->err, ONYX_UNSUPPORTED,
+                          "input '%s' has dtype %s; only float32 is supported", name,
+                          onyx_dtype_name(t->dtype));
+    if (k == 0)
+        return onyxi_fail(c->err, ONYX_TYPE_MISMATCH, "input '%s' has dtype %s, expected float32",
+                          name, onyx_dtype_name(t->dtype));
+    return onyxi_fail(c->err, ONYX_TYPE_MISMATCH,
+                      "input '%s' has dtype %s, expected float32 (as input 'X')", name,
+                      onyx_dtype_name(t->dtype));
+}
+
+static const onyx_tensor *bias_input(int n_in, const onyx_tensor *const *in) {
+    return n_in > 2 ? in[2] : NULL;
+}
+
 onyx_status onyxi_conv_infer(onyxi_infer *c) {
-    return onyxi_fail(c->err, ONYX_UNSUPPORTED, "not implemented yet");
+    static const char *names[3] = {"X", "W", "B"};
+    for (int k = 0; k < c->n_in && k < 3; k++) {
+        if (!c->in[k]) continue;
+        ONYXI_CHECK(expect_float(c, k, names[k]));
+        ONYXI_CHECK(onyxi_infer_expect_known(c, k));
+    }
+    conv_geom g;
+    ONYXI_CHECK(conv_geometry(c->node, c->in[0], c->in[1], bias_input(c->n_in, c->in), &g, c->err));
+    int64_t dims[ONYXI_MAX_RANK] = {g.N, g.M};
+    for (int i = 0; i < g.S; i++)
+        dims[2 + i] = g.out[i];
+    size_t nbytes;
+    ONYXI_CHECK(onyxi_shape_nbytes(ONYX_DTYPE_FLOAT32, g.S + 2, dims, &nbytes, c->err));
+    onyxi_infer_set(c, 0, ONYX_DTYPE_FLOAT32, g.S + 2, dims);
+    return ONYX_OK;
 }
+
+/* ---- reference implementation ----------------------------------------------------------
+ * Direct convolution, one output plane (n, m) at a time. For every input channel and kernel
+ * tap the weight is a scalar, and the taps' contribution is added row by row along the
+ * contiguous output width, so the inner loop is a vectorizable axpy. Which output positions
+ * read inside the input (not padding) is precomputed per axis and tap in init, so no bounds
+ * test runs in the inner loops.
+ */
+
+typedef struct conv_state {
+    conv_geom g;
+    int64_t w_dims[ONYXI_MAX_RANK]; /* shapes this state was built for, checked by run */
+    int64_t x_dims[ONYXI_MAX_RANK];
+    int64_t *lo, *hi; /* owned: valid output range [lo, hi) per axis i and tap t, at koff[i] + t */
+    int64_t koff[MAX_SPATIAL];
+} conv_state;
+
+static void conv_fini_ref(onyxi_exec *x) {
+    conv_state *st = x->state;
+    if (!st) return;
+    onyxi_free(st->lo);
+    onyxi_free(st->hi);
+    onyxi_free(st);
+    x->state = NULL;
+}
+
+static onyx_status conv_init_ref(onyxi_exec *x) {
+    conv_state *st = onyxi_calloc(1, sizeof *st);
+    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the conv state");
+    x->state = st;
+    const onyx_tensor *X = x->in[0], *W = x->in[1];
+    ONYXI_CHECK(conv_geometry(x->node, X, W, bias_input(x->n_in, x->in), &st->g, x->err));
+    memcpy(st->x_dims, X->dims, sizeof st->x_dims);
+    memcpy(st->w_dims, W->dims, sizeof st->w_dims);
+    const conv_geom *g = &st->g;
+    /* An empty W leaves only the bias to write. Otherwise W's element count bounds the sum
+     * of the kernel sizes, so the tables below stay small. */
+    if (onyxi_shape_count(W->rank, W->dims) == 0) return ONYX_OK;
+    int64_t taps = 0;
+    for (int i = 0; i < g->S; i++) {
+        st->koff[i] = taps;
+        taps += g->k[i];
+    }
+    st->lo = onyxi_malloc((size_t)taps * sizeof *st->lo);
+    st->hi = onyxi_malloc((size_t)taps * sizeof *st->hi);
+    if (!st->lo || !st->hi) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for conv tables");
+    for (int i = 0; i < g->S; i++) {
+        for (int64_t t = 0; t < g->k[i]; t++) {
+            /* output o reads input o * s + off, valid when 0 <= o * s + off < in */
+            int64_t s = g->stride[i], off = t * g->dil[i] - g->pad[i];
+            int64_t lo = off >= 0 ? 0 : (-off + s - 1) / s;
+            int64_t hi = g->in[i] - off <= 0 ? 0 : (g->in[i] - 1 - off) / s + 1;
+            if (hi > g->out[i]) hi = g->out[i];
+            if (lo > hi) lo = hi;
+            st->lo[st->koff[i] + t] = lo;
+            st->hi[st->koff[i] + t] = hi;
+        }
+    }
+    return ONYX_OK;
+}
+
+/* y[o] += w * x[o * s + off] for o in [lo, hi). */
+static void axpy_row(float *y, const float *xr, float w, int64_t lo, int64_t hi, int64_t s,
+                     int64_t off) {
+    if (s == 1) {
+        for (int64_t o = lo; o < hi; o++)
+            y[o] += w * xr[o + off];
+    } else {
+        for (int64_t o = lo; o < hi; o++)
+            y[o] += w * xr[o * s + off];
+    }
+}
+
+/* Adds the contribution of one kernel tap (tap[] per axis, weight w) of one input channel
+ * plane xp to the output plane yp. */
+static void conv_tap(const conv_state *st, const int64_t *tap, float w, const float *xp, float *yp,
+                     const int64_t *ostr, const int64_t *istr) {
+    const conv_geom *g = &st->g;
+    int L = g->S - 1; /* the innermost (width) axis */
+    int64_t wlo = st->lo[st->koff[L] + tap[L]], whi = st->hi[st->koff[L] + tap[L]];
+    if (wlo >= whi) return;
+    int64_t woff = tap[L] * g->dil[L] - g->pad[L];
+    int64_t o[MAX_SPATIAL], lo[MAX_SPATIAL], hi[MAX_SPATIAL];
+    for (int i = 0; i < L; i++) {
+        lo[i] = st->lo[st->koff[i] + tap[i]];
+        hi[i] = st->hi[st->koff[i] + tap[i]];
+        if (lo[i] >= hi[i]) return;
+        o[i] = lo[i];
+    }
+    for (;;) {
+        int64_t yoff = 0, xoff = 0;
+        for (int i = 0; i < L; i++) {
+            yoff += o[i] * ostr[i];
+            xoff += (o[i] * g->stride[i] + tap[i] * g->dil[i] - g->pad[i]) * istr[i];
+        }
+        axpy_row(yp + yoff, xp + xoff, w, wlo, whi, g->stride[L], woff);
+        int i = L - 1;
+        while (i >= 0 && ++o[i] == hi[i]) {
+            o[i] = lo[i];
+            i--;
+        }
+        if (i < 0) return;
+    }
+}
+
 static onyx_status conv_run_ref(onyxi_exec *x) {
-    return onyxi_fail(x->err, ONYX_UNSUPPORTED, "not implemented yet");
+    const conv_state *st = x->state;
+    const conv_geom *g = &st->g;
+    const onyx_tensor *X = x->in[0], *W = x->in[1], *Bt = bias_input(x->n_in, x->in);
+    if (memcmp(X->dims, st->x_dims, sizeof st->x_dims) != 0 ||
+        memcmp(W->dims, st->w_dims, sizeof st->w_dims) != 0)
+        return onyxi_fail(x->err, ONYX_INTERNAL, "input shapes changed since init");
+    const float *xd = X->data, *wd = W->data, *bd = Bt ? Bt->data : NULL;
+    float *yd = x->out[0]->data;
+    int S = g->S;
+    int64_t iplane = 1, oplane = 1, kplane = 1;
+    int64_t ostr[MAX_SPATIAL], istr[MAX_SPATIAL];
+    for (int i = S - 1; i >= 0; i--) {
+        ostr[i] = oplane;
+        istr[i] = iplane;
+        oplane *= g->out[i];
+        iplane *= g->in[i];
+        kplane *= g->k[i];
+    }
+    int64_t Cg = g->C / g->G, Mg = g->M / g->G;
+    int has_taps = st->lo != NULL;
+    for (int64_t n = 0; n < g->N; n++) {
+        for (int64_t m = 0; m < g->M; m++) {
+            float *yp = yd + (n * g->M + m) * oplane;
+            float b = bd ? bd[m] : 0.0f;
+            for (int64_t j = 0; j < oplane; j++)
+                yp[j] = b;
+            if (!has_taps) continue;
+            int64_t c0 = (m / Mg) * Cg;
+            for (int64_t cc = 0; cc < Cg; cc++) {
+                const float *xp = xd + (n * g->C + c0 + cc) * iplane;
+                const float *wp = wd + (m * Cg + cc) * kplane;
+                int64_t tap[MAX_SPATIAL] = {0};
+                for (int64_t t = 0; t < kplane; t++) {
+                    conv_tap(st, tap, wp[t], xp, yp, ostr, istr);
+                    for (int i = S - 1; i >= 0 && ++tap[i] == g->k[i]; i--)
+                        tap[i] = 0;
+                }
+            }
+        }
+    }
+    return ONYX_OK;
 }
-static const onyxi_impl conv_ref = {"ref", NULL, conv_run_ref, NULL};
+
+/* ---- exported op pieces ---- */
+
+const onyxi_attr_spec onyxi_conv_attrs[] = {{"auto_pad", ONYXI_ATTR_STRING},
+                                            {"dilations", ONYXI_ATTR_INTS},
+                                            {"group", ONYXI_ATTR_INT},
+                                            {"kernel_shape", ONYXI_ATTR_INTS},
+                                            {"pads", ONYXI_ATTR_INTS},
+                                            {"strides", ONYXI_ATTR_INTS},
+                                            {NULL, 0}};
+
+static const onyxi_impl conv_ref = {"ref", conv_init_ref, conv_run_ref, conv_fini_ref};
 const onyxi_impl *const onyxi_conv_impls[] = {&conv_ref, NULL};

@@ -21,6 +21,7 @@ typedef struct onyxi_infer {
     onyx_tensor *const *out; /* out[k] NULL when the optional output is absent */
     unsigned data_read;      /* bit k: the output shapes depend on the data of input k */
     onyxi_err *err;
+    unsigned data_missing;   /* bit k: infer asked for input k's data, which is not known yet */
 } onyxi_infer;
 
 /* Execution context of one node. in/out point at the session's tensors, whose data
@@ -90,6 +91,10 @@ int onyxi_attr_floats(const onyxi_node *n, const char *name, const float **out);
 /* Data of input k when known before the run; records that output shapes depend on it.
  * NULL when the input is absent or its data is only computed at run time. */
 const void *onyxi_infer_data(onyxi_infer *c, int k);
+/* ONYX_UNSUPPORTED: "output shape depends on run-time data of input k" (after a NULL
+ * onyxi_infer_data). The session tells this apart from real errors: when that input is a graph
+ * input, planning waits until the data is bound. */
+onyx_status onyxi_infer_needs_data(onyxi_infer *c, int k);
 /* ONYX_TYPE_MISMATCH naming the input unless input k has dtype dt. */
 onyx_status onyxi_infer_expect_dtype(onyxi_infer *c, int k, onyx_dtype dt);
 /* ONYX_SHAPE_MISMATCH unless input k has a known shape (rank and every dim). */

@@ -85,9 +85,21 @@ onyx_status onyxi_op_check_node(const onyxi_op *op, const onyxi_node *n, onyxi_e
 }
 
 const void *onyxi_infer_data(onyxi_infer *c, int k) {
-    if (k < 0 || k >= c->n_in || !c->in[k] || !c->in[k]->data) return NULL;
+    if (k < 0 || k >= c->n_in || !c->in[k]) return NULL;
+    if (!c->in[k]->data) {
+        c->data_missing |= 1u << k;
+        return NULL;
+    }
     c->data_read |= 1u << k;
     return c->in[k]->data;
+}
+
+onyx_status onyxi_infer_needs_data(onyxi_infer *c, int k) {
+    c->data_missing |= 1u << k;
+    return onyxi_fail(c->err, ONYX_UNSUPPORTED,
+                      "the output shape depends on the data of input %d ('%s'), which is only "
+                      "known at run time",
+                      k, k < c->n_in && c->in[k] && c->in[k]->name ? c->in[k]->name : "");
 }
 
 onyx_status onyxi_infer_expect_dtype(onyxi_infer *c, int k, onyx_dtype dt) {

@@ -1,0 +1,39 @@
+/*
+ * The model handle: a validated, ordered graph shared read-only by its sessions, kept alive
+ * by a reference count (the caller's reference plus one per session).
+ */
+#ifndef ONYXI_MODEL_H
+#define ONYXI_MODEL_H
+
+#include <stdatomic.h>
+
+#include "error.h"
+#include "ir.h"
+
+#define ONYXI_MODEL_MAGIC 0x4f4e584du /* "ONXM" */
+
+struct onyx_model {
+    uint32_t magic;
+    atomic_int refs;
+    onyx_status errcode; /* ONYX_OK, or why the load failed (then graph is NULL) */
+    onyxi_err err;
+    onyxi_graph *graph;   /* owned; NULL in the failed state */
+    onyx_tensor *inputs;  /* owned array of views of the graph inputs' declarations */
+    onyx_tensor *outputs; /* owned array of views of the graph outputs' declarations */
+    int n_initializers;
+    int *initializers; /* owned: value indices of initializers, in value-table order */
+};
+
+/* Loads bytes into a new model (never NULL unless memory ran out). model_dir: folder for
+ * external data, or NULL. flags: ONYX_LOAD_*. The returned status is also in m->errcode. */
+onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model_dir,
+                             unsigned flags, onyx_model **out);
+
+/* Takes / drops a reference; the last drop frees the model. */
+void onyxi_model_retain(onyx_model *m);
+void onyxi_model_release(onyx_model *m);
+
+/* 1 when m is a live model handle (any state). */
+int onyxi_model_valid(const onyx_model *m);
+
+#endif

@@ -1,0 +1,452 @@
+/*
+ * Planning and execution. A plan is made for one set of input shapes (and for the data of
+ * any input that shapes the graph, such as Resize's sizes fed as a graph input):
+ *   reset tensors -> per node in order: infer, fold when every input is constant
+ *   -> lifetimes -> arena placement (plan.c) -> choose and init each step's implementation.
+ * A run only points inputs/outputs at caller memory and calls each step's run: no malloc.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "session.h"
+
+/* Zero-byte tensors need a valid, never dereferenced address. */
+static _Alignas(64) unsigned char empty_tensor_storage[64];
+
+static void fail_node(onyx_session *s, int node) {
+    char label[256];
+    onyxi_node_label(s->g, node, label, sizeof label);
+    onyxi_err_prefix(&s->err, "%s: ", label);
+}
+
+onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_options *o) {
+    const onyxi_graph *g = m->graph;
+    onyxi_model_retain(m);
+    s->model = m;
+    s->g = g;
+    s->num_threads = o ? o->num_threads : 0;
+    s->backend = o ? o->backend : ONYX_BACKEND_AUTO;
+    const char *env = getenv("ONYX_BACKEND");
+    if (env && (strcmp(env, "ref") == 0 || strcmp(env, "reference") == 0))
+        s->backend = ONYX_BACKEND_REFERENCE;
+    size_t nv = (size_t)g->n_values + 1;
+    s->vals = onyxi_calloc(nv, sizeof *s->vals);
+    s->arena_ptr = onyxi_calloc(nv, sizeof *s->arena_ptr);
+    s->is_const = onyxi_calloc(nv, 1);
+    s->folded = onyxi_calloc(nv, sizeof *s->folded);
+    s->in_bind = onyxi_calloc((size_t)g->n_inputs + 1, sizeof *s->in_bind);
+    s->out_bind = onyxi_calloc((size_t)g->n_outputs + 1, sizeof *s->out_bind);
+    s->planned_inputs = onyxi_calloc((size_t)g->n_inputs + 1, sizeof *s->planned_inputs);
+    s->input_snapshot = onyxi_calloc((size_t)g->n_inputs + 1, sizeof *s->input_snapshot);
+    if (!s->vals || !s->arena_ptr || !s->is_const || !s->folded || !s->in_bind || !s->out_bind ||
+        !s->planned_inputs || !s->input_snapshot)
+        return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory creating the session");
+    for (int v = 0; v < g->n_values; v++) {
+        s->vals[v].name = g->values[v].name;
+        s->vals[v].rank = -1;
+    }
+    return ONYX_OK;
+}
+
+static void release_plan(onyx_session *s) {
+    for (int i = 0; i < s->n_steps && s->steps; i++) {
+        onyxi_step *st = &s->steps[i];
+        if (st->initialized && st->impl->fini) st->impl->fini(&st->x);
+        st->initialized = 0;
+    }
+    onyxi_free(s->steps);
+    onyxi_free(s->io_in);
+    onyxi_free(s->io_out);
+    onyxi_free(s->arena);
+    s->steps = NULL;
+    s->io_in = NULL;
+    s->io_out = NULL;
+    s->arena = NULL;
+    s->n_steps = 0;
+    for (int v = 0; v < s->g->n_values; v++) {
+        onyxi_free(s->folded[v]);
+        s->folded[v] = NULL;
+        s->arena_ptr[v] = NULL;
+    }
+    for (int i = 0; i < s->g->n_inputs; i++) {
+        onyxi_free(s->input_snapshot[i]);
+        s->input_snapshot[i] = NULL;
+    }
+    s->arena_bytes = s->intermediate_bytes = 0;
+    s->planned = 0;
+}
+
+void onyxi_session_destroy(onyx_session *s) {
+    if (s->g && s->vals) release_plan(s);
+    onyxi_free(s->vals);
+    onyxi_free(s->arena_ptr);
+    onyxi_free(s->is_const);
+    onyxi_free(s->folded);
+    onyxi_free(s->in_bind);
+    onyxi_free(s->out_bind);
+    onyxi_free(s->planned_inputs);
+    onyxi_free(s->input_snapshot);
+    if (s->model) onyxi_model_release(s->model);
+    s->model = NULL;
+}
+
+/* Every value back to "unknown", then initializers and bound inputs filled in. */
+static void reset_values(onyx_session *s) {
+    const onyxi_graph *g = s->g;
+    for (int v = 0; v < g->n_values; v++) {
+        const onyxi_value *gv = &g->values[v];
+        onyx_tensor *t = &s->vals[v];
+        memset(t, 0, sizeof *t);
+        t->name = gv->name;
+        t->rank = -1;
+        s->is_const[v] = 0;
+        if (gv->flags & ONYXI_VALUE_INITIALIZER) {
+            *t = gv->info;
+            t->name = gv->name;
+            t->owns_data = t->owns_name = 0;
+            if (!t->data) t->data = empty_tensor_storage;
+            s->is_const[v] = 1;
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        onyx_tensor *t = &s->vals[g->inputs[i]];
+        const onyxi_input_binding *b = &s->in_bind[i];
+        const onyx_tensor *decl = &g->values[g->inputs[i]].info;
+        t->dtype = b->bound ? b->shape.dtype : decl->dtype;
+        t->rank = b->bound ? b->shape.rank : decl->rank;
+        memcpy(t->dims, b->bound ? b->shape.dims : decl->dims, sizeof t->dims);
+        t->data = b->bound ? (void *)b->data : NULL;
+        t->nbytes = b->bound ? b->nbytes : 0;
+        if (b->bound && !t->data) t->data = empty_tensor_storage;
+    }
+}
+
+static int graph_input_index(const onyxi_graph *g, int value) {
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] == value) return i;
+    return -1;
+}
+
+/* Output k of a node after infer: a known dtype and shape, and its byte size. */
+static onyx_status finish_output(onyx_session *s, onyx_tensor *t) {
+    char buf[160];
+    if (!onyxi_dtype_known(t->dtype) || t->dtype == ONYX_DTYPE_STRING)
+        return onyxi_fail(&s->err, ONYX_INTERNAL, "output '%s' has no dtype after inference",
+                          t->name);
+    if (t->rank < 0 || t->rank > ONYXI_MAX_RANK || onyxi_shape_count(t->rank, t->dims) == -1)
+        return onyxi_fail(&s->err, ONYX_INTERNAL, "output '%s' has unknown shape %s", t->name,
+                          onyxi_shape_str(t->rank, t->dims, buf, sizeof buf));
+    return onyxi_shape_nbytes(t->dtype, t->rank, t->dims, &t->nbytes, &s->err);
+}
+
+/* Runs one node with its reference implementation at plan time (constant folding). */
+static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_tensor **ins,
+                             onyx_tensor **outs) {
+    const onyxi_impl *ref = NULL;
+    for (int i = 0; nd->op->impls[i]; i++) ref = nd->op->impls[i];
+    for (int k = 0; k < nd->n_outputs; k++) {
+        int v = nd->outputs[k];
+        if (v < 0) continue;
+        s->folded[v] = onyxi_malloc(s->vals[v].nbytes ? s->vals[v].nbytes : 1);
+        if (!s->folded[v]) return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory folding a constant");
+        s->vals[v].data = s->folded[v];
+        s->is_const[v] = 1;
+    }
+    onyxi_exec x = {nd, nd->n_inputs, ins, nd->n_outputs, outs, NULL, 1, &s->err};
+    onyx_status rc = ref->init ? ref->init(&x) : ONYX_OK;
+    if (rc == ONYX_OK) rc = ref->run(&x);
+    if (ref->fini) ref->fini(&x);
+    return rc;
+}
+
+static onyx_status choose_impl(onyx_session *s, onyxi_step *st) {
+    const onyxi_op *op = s->g->nodes[st->node].op;
+    onyx_status rc = ONYX_UNSUPPORTED;
+    for (int i = 0; op->impls[i]; i++) {
+        const onyxi_impl *impl = op->impls[i];
+        int is_ref = op->impls[i + 1] == NULL;
+        if (s->backend == ONYX_BACKEND_REFERENCE && !is_ref) continue;
+        st->x.state = NULL;
+        onyxi_err_clear(&s->err);
+        rc = impl->init ? impl->init(&st->x) : ONYX_OK;
+        if (rc == ONYX_OK) {
+            st->impl = impl;
+            st->initialized = 1;
+            return ONYX_OK;
+        }
+        if (impl->fini) impl->fini(&st->x);
+        st->x.state = NULL;
+        if (rc != ONYX_UNSUPPORTED || is_ref) break;
+    }
+    if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "no implementation accepts this node");
+    return rc;
+}
+
+static onyx_status place_intermediates(onyx_session *s) {
+    const onyxi_graph *g = s->g;
+    int nv = g->n_values;
+    onyx_status rc = ONYX_NOMEM;
+    int *last_use = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    int *first = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    int *item_value = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    onyxi_plan_item *items = onyxi_malloc((size_t)nv * sizeof *items + 1);
+    size_t *offsets = onyxi_malloc((size_t)nv * sizeof(size_t) + 1);
+    if (!last_use || !first || !item_value || !items || !offsets) {
+        onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning memory");
+        goto done;
+    }
+    for (int v = 0; v < nv; v++) first[v] = last_use[v] = -1;
+    for (int i = 0; i < s->n_steps; i++) {
+        const onyxi_node *nd = &g->nodes[s->steps[i].node];
+        for (int k = 0; k < nd->n_outputs; k++)
+            if (nd->outputs[k] >= 0) first[nd->outputs[k]] = last_use[nd->outputs[k]] = i;
+        for (int k = 0; k < nd->n_inputs; k++)
+            if (nd->inputs[k] >= 0) last_use[nd->inputs[k]] = i;
+    }
+    /* graph outputs stay alive to the end so the caller can read them */
+    for (int i = 0; i < g->n_outputs; i++) last_use[g->outputs[i]] = s->n_steps;
+    int n = 0;
+    s->intermediate_bytes = 0;
+    for (int v = 0; v < nv; v++) {
+        if (first[v] < 0) continue;
+        items[n] = (onyxi_plan_item){s->vals[v].nbytes, first[v], last_use[v]};
+        item_value[n++] = v;
+        s->intermediate_bytes += s->vals[v].nbytes;
+    }
+    rc = onyxi_plan_place(items, n, ONYXI_ALIGN, offsets, &s->arena_bytes, &s->err);
+    if (rc != ONYX_OK) goto done;
+    if (s->arena_bytes) {
+        s->arena = onyxi_malloc(s->arena_bytes);
+        if (!s->arena) {
+            rc = onyxi_fail(&s->err, ONYX_NOMEM, "cannot allocate the %zu-byte tensor arena",
+                            s->arena_bytes);
+            goto done;
+        }
+    }
+    for (int j = 0; j < n; j++) {
+        int v = item_value[j];
+        void *p = items[j].size ? (unsigned char *)s->arena + offsets[j] : empty_tensor_storage;
+        s->vals[v].data = p;
+        s->arena_ptr[v] = p;
+    }
+    rc = ONYX_OK;
+done:
+    onyxi_free(last_use);
+    onyxi_free(first);
+    onyxi_free(item_value);
+    onyxi_free(items);
+    onyxi_free(offsets);
+    return rc;
+}
+
+onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
+    const onyxi_graph *g = s->g;
+    release_plan(s);
+    reset_values(s);
+    onyxi_err_clear(&s->err);
+    size_t total_in = 0, total_out = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        total_in += (size_t)g->nodes[i].n_inputs;
+        total_out += (size_t)g->nodes[i].n_outputs;
+    }
+    s->steps = onyxi_calloc((size_t)g->n_nodes + 1, sizeof *s->steps);
+    s->io_in = onyxi_calloc(total_in + 1, sizeof *s->io_in);
+    s->io_out = onyxi_calloc(total_out + 1, sizeof *s->io_out);
+    unsigned char *shapes_from_input = onyxi_calloc((size_t)g->n_inputs + 1, 1);
+    onyx_status rc = ONYX_OK;
+    if (!s->steps || !s->io_in || !s->io_out || !shapes_from_input) {
+        rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning the session");
+        goto fail;
+    }
+    int threads = s->num_threads > 0 ? s->num_threads : 1;
+    size_t in_used = 0, out_used = 0;
+    for (int oi = 0; oi < g->n_nodes; oi++) {
+        int ni = g->order[oi];
+        const onyxi_node *nd = &g->nodes[ni];
+        const onyx_tensor **ins = s->io_in + in_used;
+        onyx_tensor **outs = s->io_out + out_used;
+        in_used += (size_t)nd->n_inputs;
+        out_used += (size_t)nd->n_outputs;
+        if (!nd->op) {
+            rc = onyxi_fail(&s->err, ONYX_UNSUPPORTED, "op '%s' is not supported by onyx",
+                            nd->op_type);
+            fail_node(s, ni);
+            goto fail;
+        }
+        int all_const = 1;
+        for (int k = 0; k < nd->n_inputs; k++) {
+            ins[k] = nd->inputs[k] < 0 ? NULL : &s->vals[nd->inputs[k]];
+            if (nd->inputs[k] >= 0 && !s->is_const[nd->inputs[k]]) all_const = 0;
+        }
+        for (int k = 0; k < nd->n_outputs; k++)
+            outs[k] = nd->outputs[k] < 0 ? NULL : &s->vals[nd->outputs[k]];
+        onyxi_infer c = {nd, nd->n_inputs, ins, nd->n_outputs, outs, 0, &s->err, 0};
+        rc = nd->op->infer(&c);
+        if (rc != ONYX_OK) {
+            /* at creation inputs carry no data yet: a shape that depends on it waits */
+            int waits = 0;
+            for (int k = 0; at_create && k < nd->n_inputs; k++)
+                if ((c.data_missing >> k & 1u) && nd->inputs[k] >= 0 &&
+                    (g->values[nd->inputs[k]].flags & ONYXI_VALUE_GRAPH_INPUT))
+                    waits = 1;
+            if (waits) {
+                rc = ONYX_OK;
+                onyxi_err_clear(&s->err);
+                goto fail; /* releases the partial plan; planned stays 0 */
+            }
+            fail_node(s, ni);
+            goto fail;
+        }
+        for (int k = 0; k < nd->n_inputs; k++) {
+            if (!(c.data_read >> k & 1u) || nd->inputs[k] < 0) continue;
+            int gi = graph_input_index(g, nd->inputs[k]);
+            if (gi >= 0) shapes_from_input[gi] = 1;
+        }
+        for (int k = 0; k < nd->n_outputs; k++) {
+            if (!outs[k]) continue;
+            rc = finish_output(s, outs[k]);
+            if (rc != ONYX_OK) {
+                fail_node(s, ni);
+                goto fail;
+            }
+        }
+        if (all_const) {
+            rc = fold_node(s, nd, ins, outs);
+            if (rc != ONYX_OK) {
+                fail_node(s, ni);
+                goto fail;
+            }
+            continue;
+        }
+        onyxi_step *st = &s->steps[s->n_steps++];
+        st->node = ni;
+        st->x = (onyxi_exec){nd, nd->n_inputs, ins, nd->n_outputs, outs, NULL, threads, &s->err};
+    }
+    rc = place_intermediates(s);
+    if (rc != ONYX_OK) goto fail;
+    for (int i = 0; i < s->n_steps; i++) {
+        rc = choose_impl(s, &s->steps[i]);
+        if (rc != ONYX_OK) {
+            fail_node(s, s->steps[i].node);
+            goto fail;
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        s->planned_inputs[i] = s->in_bind[i].shape;
+        if (!shapes_from_input[i] || !s->in_bind[i].bound) continue;
+        size_t nb = s->in_bind[i].nbytes;
+        s->input_snapshot[i] = onyxi_malloc(nb ? nb : 1);
+        if (!s->input_snapshot[i]) {
+            rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning the session");
+            goto fail;
+        }
+        if (nb) memcpy(s->input_snapshot[i], s->in_bind[i].data, nb);
+    }
+    onyxi_free(shapes_from_input);
+    s->planned = 1;
+    return ONYX_OK;
+fail:
+    onyxi_free(shapes_from_input);
+    onyx_status keep = rc;
+    onyxi_err saved = s->err;
+    release_plan(s);
+    s->err = saved;
+    return keep;
+}
+
+static int same_shape(const onyx_tensor *a, const onyx_tensor *b) {
+    if (a->dtype != b->dtype || a->rank != b->rank) return 0;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return 0;
+    return 1;
+}
+
+/* Inputs declared with the same symbolic dim name must be bound to the same size. */
+static onyx_status check_symbolic_dims(onyx_session *s) {
+    const onyxi_graph *g = s->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const onyxi_value *a = &g->values[g->inputs[i]];
+        for (int d = 0; d < a->info.rank && d < ONYXI_MAX_RANK; d++) {
+            if (!a->dim_params[d]) continue;
+            for (int j = i; j < g->n_inputs; j++) {
+                const onyxi_value *b = &g->values[g->inputs[j]];
+                for (int e = (j == i ? d + 1 : 0); e < b->info.rank && e < ONYXI_MAX_RANK; e++) {
+                    if (!b->dim_params[e] || strcmp(a->dim_params[d], b->dim_params[e]) != 0)
+                        continue;
+                    int64_t x = s->in_bind[i].shape.dims[d], y = s->in_bind[j].shape.dims[e];
+                    if (x != y)
+                        return onyxi_fail(&s->err, ONYX_SHAPE_MISMATCH,
+                                          "inputs '%s' (axis %d) and '%s' (axis %d) share the "
+                                          "dimension '%s' but are bound to %lld and %lld",
+                                          a->name, d, b->name, e, a->dim_params[d], (long long)x,
+                                          (long long)y);
+                }
+            }
+        }
+    }
+    return ONYX_OK;
+}
+
+static int needs_plan(const onyx_session *s) {
+    if (!s->planned) return 1;
+    for (int i = 0; i < s->g->n_inputs; i++) {
+        const onyxi_input_binding *b = &s->in_bind[i];
+        if (!same_shape(&b->shape, &s->planned_inputs[i])) return 1;
+        if (s->input_snapshot[i] && b->nbytes && memcmp(s->input_snapshot[i], b->data, b->nbytes))
+            return 1;
+    }
+    return 0;
+}
+
+onyx_status onyxi_session_prepare(onyx_session *s) {
+    const onyxi_graph *g = s->g;
+    onyxi_err_clear(&s->err);
+    for (int i = 0; i < g->n_inputs; i++)
+        if (!s->in_bind[i].bound)
+            return onyxi_fail(&s->err, ONYX_MISUSE, "input %d ('%s') is not bound", i,
+                              g->values[g->inputs[i]].name);
+    if (!needs_plan(s)) return ONYX_OK;
+    ONYXI_CHECK(check_symbolic_dims(s));
+    return onyxi_session_plan(s, 0);
+}
+
+onyx_status onyxi_session_run(onyx_session *s) {
+    const onyxi_graph *g = s->g;
+    ONYXI_CHECK(onyxi_session_prepare(s));
+    for (int i = 0; i < g->n_inputs; i++) {
+        onyx_tensor *t = &s->vals[g->inputs[i]];
+        t->data = s->in_bind[i].data ? (void *)s->in_bind[i].data : empty_tensor_storage;
+    }
+    /* Outputs computed in the arena are written straight into caller buffers when bound. */
+    for (int i = 0; i < g->n_outputs; i++) {
+        int v = g->outputs[i];
+        if (s->arena_ptr[v]) s->vals[v].data = s->arena_ptr[v];
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int v = g->outputs[i];
+        const onyxi_output_binding *b = &s->out_bind[i];
+        if (!b->data) continue;
+        if (b->nbytes < s->vals[v].nbytes)
+            return onyxi_fail(&s->err, ONYX_INVALID_ARG,
+                              "output %d ('%s') needs %zu bytes, the bound buffer has %zu", i,
+                              g->values[v].name, s->vals[v].nbytes, b->nbytes);
+        if (s->arena_ptr[v] && s->vals[v].data == s->arena_ptr[v]) s->vals[v].data = b->data;
+    }
+    for (int i = 0; i < s->n_steps; i++) {
+        onyxi_step *st = &s->steps[i];
+        onyx_status rc = st->impl->run(&st->x);
+        if (rc != ONYX_OK) {
+            if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "kernel failed");
+            fail_node(s, st->node);
+            return rc;
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int v = g->outputs[i];
+        const onyxi_output_binding *b = &s->out_bind[i];
+        if (b->data && s->vals[v].data != b->data && s->vals[v].nbytes)
+            memcpy(b->data, s->vals[v].data, s->vals[v].nbytes);
+    }
+    return ONYX_OK;
+}

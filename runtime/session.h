@@ -1,0 +1,81 @@
+/*
+ * The session: per-session tensors, input/output bindings, and the current plan (inferred
+ * shapes, constant-folded values, one arena for intermediates, prepared steps).
+ */
+#ifndef ONYXI_SESSION_H
+#define ONYXI_SESSION_H
+
+#include "../ops/op.h"
+#include "model.h"
+
+#define ONYXI_SESSION_MAGIC 0x4f4e5853u /* "ONXS" */
+#define ONYXI_OPTIONS_MAGIC 0x4f4e584fu /* "ONXO" */
+
+struct onyx_options {
+    uint32_t magic;
+    int num_threads;
+    onyx_backend backend;
+};
+
+typedef struct onyxi_step {
+    int node;                  /* index into the graph's nodes */
+    const onyxi_impl *impl;    /* borrowed: registry */
+    onyxi_exec x;              /* x.in / x.out point into the session's tensors */
+    int initialized;           /* init succeeded: fini is owed */
+} onyxi_step;
+
+typedef struct onyxi_input_binding {
+    int bound;
+    const void *data; /* borrowed: caller, until the run returns */
+    size_t nbytes;
+    onyx_tensor shape; /* dtype, rank, dims of the binding */
+} onyxi_input_binding;
+
+typedef struct onyxi_output_binding {
+    void *data; /* borrowed: caller; NULL = use session memory */
+    size_t nbytes;
+} onyxi_output_binding;
+
+struct onyx_session {
+    uint32_t magic;
+    int failed;              /* create failed: only errmsg/errcode/free are allowed */
+    onyx_status errcode;
+    onyxi_err err;
+    onyx_model *model;       /* owned reference */
+    const onyxi_graph *g;    /* borrowed: model */
+    int num_threads;
+    onyx_backend backend;
+
+    onyx_tensor *vals;       /* owned: one runtime tensor per graph value */
+    void **arena_ptr;        /* owned: per value, its arena address (NULL if not in the arena) */
+    unsigned char *is_const; /* owned: per value, data known at plan time (initializer/folded) */
+    onyxi_input_binding *in_bind;   /* owned: per graph input */
+    onyxi_output_binding *out_bind; /* owned: per graph output */
+
+    /* the plan */
+    int planned;
+    onyx_tensor *planned_inputs;  /* owned: shapes of the inputs the plan was made for */
+    void **input_snapshot;        /* owned: copies of inputs whose data shaped the plan */
+    void **folded;                /* owned: per value, buffer of a constant-folded value */
+    void *arena;                  /* owned */
+    size_t arena_bytes, intermediate_bytes;
+    int n_steps;
+    onyxi_step *steps;            /* owned */
+    const onyx_tensor **io_in;    /* owned: backing arrays of the steps' x.in */
+    onyx_tensor **io_out;         /* owned: backing arrays of the steps' x.out */
+};
+
+/* Builds the session's tables; does not plan. */
+onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_options *o);
+/* Releases everything the session owns (not the handle itself). */
+void onyxi_session_destroy(onyx_session *s);
+/* Infers shapes, folds constants, plans the arena and prepares steps for the bound inputs.
+ * at_create: inputs are not bound yet; a plan that needs their data is deferred (OK). */
+onyx_status onyxi_session_plan(onyx_session *s, int at_create);
+/* Checks every input is bound, then plans when the bound shapes (or shape-determining input
+ * data) differ from the current plan's. */
+onyx_status onyxi_session_prepare(onyx_session *s);
+/* Plans when needed (new shapes or new shape-determining data), then runs every step. */
+onyx_status onyxi_session_run(onyx_session *s);
+
+#endif

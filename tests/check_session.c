@@ -1,0 +1,238 @@
+/*
+ * Session behaviour: shape inference from bound inputs (symbolic dims), automatic re-plan on
+ * new shapes and on new shape-determining input data, constant folding, no allocation inside
+ * a run with known shapes, and sessions of one model running on several threads at once.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static onyx_model *load(const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", ONYX_TEST_DATA_DIR, name);
+    onyx_model *m = NULL;
+    onyx_status rc = onyx_model_load_file(path, &m);
+    ck_assert_msg(rc == ONYX_OK, "load %s: %s", name, onyx_model_errmsg(m));
+    return m;
+}
+
+START_TEST(test_session_symbolic_dims_follow_bound_shape) {
+    onyx_model *m = load("dyn_sigmoid.onnx");
+    ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 0), -1);
+    ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 1), 3);
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    ck_assert_uint_eq(onyx_session_arena_bytes(s), 0); /* not planned: N unknown */
+    float x[15];
+    for (int i = 0; i < 15; i++) x[i] = (float)i - 7.0f;
+    for (int n = 1; n <= 5; n += 2) {
+        int64_t dims[2] = {n, 3};
+        ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 2, x,
+                                                 (size_t)n * 3 * sizeof(float)),
+                         ONYX_OK);
+        ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+        const onyx_tensor *y = onyx_session_output(s, 0);
+        ck_assert_int_eq(onyx_tensor_dim(y, 0), n);
+        ck_assert_int_eq(onyx_tensor_dim(y, 1), 3);
+        const float *yd = onyx_tensor_data(y);
+        for (int i = 0; i < n * 3; i++)
+            ck_assert_float_eq_tol(yd[i], 1.0f / (1.0f + expf(-x[i])), 1e-6);
+    }
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_session_symbolic_dim_conflict_is_shape_mismatch) {
+    onyx_model *m = load("sym_concat.onnx");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    float a[6] = {0}, b[9] = {0};
+    int64_t da[2] = {3, 2}, db[2] = {2, 3};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, da, 2, a, sizeof a), ONYX_OK);
+    ck_assert_int_eq(onyx_session_bind_input(s, 1, ONYX_DTYPE_FLOAT32, db, 2, b, 6 * sizeof(float)),
+                     ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(onyx_session_errmsg(s), "'N'") != NULL, "%s", onyx_session_errmsg(s));
+    /* fixing the binding makes it run */
+    int64_t db3[2] = {3, 3};
+    ck_assert_int_eq(onyx_session_bind_input(s, 1, ONYX_DTYPE_FLOAT32, db3, 2, b, sizeof b), ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    ck_assert_int_eq(onyx_tensor_dim(onyx_session_output(s, 0), 1), 5);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_session_folds_constants_and_runs_fusion) {
+    onyx_model *m = load("fusion_small.onnx");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    ck_assert_uint_gt(onyx_session_arena_bytes(s), 0); /* planned at create: fixed shapes */
+    float x[50];
+    for (int i = 0; i < 50; i++) x[i] = sinf((float)i);
+    int64_t dims[4] = {1, 2, 5, 5};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    const onyx_tensor *fused = onyx_session_output(s, 0), *pooled = onyx_session_output(s, 1);
+    ck_assert_int_eq(onyx_tensor_dim(fused, 1), 6);
+    ck_assert_int_eq(onyx_tensor_dim(fused, 2), 10);
+    const float *f = onyx_tensor_data(fused), *p = onyx_tensor_data(pooled);
+    /* channels 4,5 are x upsampled by nearest x2: element (2i, 2j) = x(i, j) */
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 5; i++)
+            for (int j = 0; j < 5; j++) {
+                float want = x[c * 25 + i * 5 + j];
+                ck_assert_float_eq(f[(4 + c) * 100 + (2 * i) * 10 + 2 * j], want);
+                ck_assert_float_eq(f[(4 + c) * 100 + (2 * i + 1) * 10 + 2 * j + 1], want);
+            }
+    /* the pool of an x2 nearest upsample is the mean of the original channel */
+    for (int c = 0; c < 2; c++) {
+        double mean = 0;
+        for (int i = 0; i < 25; i++) mean += x[c * 25 + i];
+        ck_assert_float_eq_tol(p[4 + c], mean / 25, 1e-5);
+    }
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_session_replans_when_shape_data_changes) {
+    onyx_model *m = load("resize_sizes_input.onnx");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK); /* waits for the sizes */
+    float x[4] = {1, 2, 3, 4};
+    int64_t xd[4] = {1, 1, 2, 2}, sd[1] = {4};
+    int64_t sizes[4] = {1, 1, 4, 6};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, xd, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_bind_input(s, 1, ONYX_DTYPE_INT64, sd, 1, sizes, sizeof sizes),
+                     ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    const onyx_tensor *y = onyx_session_output(s, 0);
+    ck_assert_int_eq(onyx_tensor_dim(y, 2), 4);
+    ck_assert_int_eq(onyx_tensor_dim(y, 3), 6);
+    /* same shapes, new data in the sizes input: the output shape follows */
+    sizes[2] = 2;
+    sizes[3] = 2;
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    y = onyx_session_output(s, 0);
+    ck_assert_int_eq(onyx_tensor_dim(y, 2), 2);
+    ck_assert_int_eq(onyx_tensor_dim(y, 3), 2);
+    const float *yd = onyx_tensor_data(y);
+    for (int i = 0; i < 4; i++) ck_assert_float_eq(yd[i], x[i]);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_session_run_allocates_nothing) {
+    onyx_model *m = load("fusion_small.onnx");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    float x[50] = {0};
+    int64_t dims[4] = {1, 2, 5, 5};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    onyxi_alloc_fail_after(1); /* any allocation from here on fails */
+    for (int i = 0; i < 3; i++) {
+        x[i] = (float)i;
+        ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x),
+                         ONYX_OK);
+        ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    }
+    ck_assert_int_eq(onyxi_alloc_fail_after(0), 0); /* and none was attempted */
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_session_free_releases_everything) {
+    long before = onyxi_alloc_live_blocks();
+    onyx_model *m = load("fusion_small.onnx");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    onyx_model_free(m);
+    float x[50] = {0};
+    int64_t dims[4] = {1, 2, 5, 5};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    onyx_session_free(s);
+    ck_assert_int_eq(onyxi_alloc_live_blocks(), before);
+}
+END_TEST
+
+typedef struct worker {
+    onyx_model *model;
+    int seed;
+    int ok;
+    float out[600];
+} worker;
+
+static void fill(float *x, int n, int seed) {
+    for (int i = 0; i < n; i++) x[i] = sinf((float)(i * 7 + seed));
+}
+
+static void *run_worker(void *arg) {
+    worker *w = arg;
+    onyx_session *s = NULL;
+    w->ok = 0;
+    if (onyx_session_create(w->model, NULL, &s) != ONYX_OK) goto out;
+    float x[50];
+    int64_t dims[4] = {1, 2, 5, 5};
+    for (int r = 0; r < 50; r++) {
+        fill(x, 50, w->seed + r % 3);
+        if (onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x) != ONYX_OK ||
+            onyx_session_run(s) != ONYX_OK)
+            goto out;
+    }
+    memcpy(w->out, onyx_tensor_data(onyx_session_output(s, 0)), sizeof w->out);
+    w->ok = 1;
+out:
+    onyx_session_free(s);
+    return NULL;
+}
+
+START_TEST(test_session_threads_share_a_model) {
+    onyx_model *m = load("fusion_small.onnx");
+    worker w[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        w[i].model = m;
+        w[i].seed = i;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    /* each thread's last run used seed + 49 % 3 = seed + 1; compare with a single-threaded run */
+    for (int i = 0; i < 4; i++) {
+        ck_assert(w[i].ok);
+        worker solo = {m, i, 0, {0}};
+        run_worker(&solo);
+        ck_assert(solo.ok);
+        ck_assert_mem_eq(w[i].out, solo.out, sizeof solo.out);
+    }
+    onyx_model_free(m);
+}
+END_TEST
+
+int main(void) {
+    Suite *s = suite_create("session");
+    TCase *tc = tcase_create("shapes");
+    tcase_add_test(tc, test_session_symbolic_dims_follow_bound_shape);
+    tcase_add_test(tc, test_session_symbolic_dim_conflict_is_shape_mismatch);
+    tcase_add_test(tc, test_session_folds_constants_and_runs_fusion);
+    tcase_add_test(tc, test_session_replans_when_shape_data_changes);
+    suite_add_tcase(s, tc);
+    TCase *tc2 = tcase_create("memory");
+    tcase_add_test(tc2, test_session_run_allocates_nothing);
+    tcase_add_test(tc2, test_session_free_releases_everything);
+    tcase_add_test(tc2, test_session_threads_share_a_model);
+    suite_add_tcase(s, tc2);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,233 @@
+/*
+ * `onyx info MODEL`: what a model is made of (metadata, opsets, inputs/outputs, op
+ * histogram, weights), which of its ops this build cannot run, and how much memory a
+ * session plans for it. The model is loaded with ONYX_LOAD_ALLOW_UNSUPPORTED so that a
+ * model onyx cannot run can still be inspected.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_util.h"
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: onyx info [options] MODEL\n"
+               "\n"
+               "Describes an ONNX model: IR version, producer, opset imports, inputs and\n"
+               "outputs (dtype and shape, '?' for symbolic dims), an op histogram, the number\n"
+               "and size of parameters, ops this build cannot run, and the planned memory\n"
+               "arena next to the sum of all intermediate tensor sizes.\n"
+               "\n"
+               "options:\n"
+               "  -h, --help   show this help\n");
+}
+
+typedef struct op_count {
+    const char *op; /* borrowed: model */
+    int count;
+    int unsupported; /* nodes of this op without an implementation */
+} op_count;
+
+static int cmp_str_ptr(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Histogram order: most frequent first, ties by name so the output is stable. */
+static int cmp_op_count(const void *a, const void *b) {
+    const op_count *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return strcmp(x->op, y->op);
+}
+
+static void print_values(const char *title, const onyx_model *m, int n,
+                         const onyx_tensor *(*get)(const onyx_model *, int)) {
+    printf("%s (%d):\n", title, n);
+    for (int i = 0; i < n; i++) {
+        const onyx_tensor *t = get(m, i);
+        char shape[256];
+        cli_format_shape(t, shape, sizeof shape);
+        const char *name = onyx_tensor_name(t);
+        printf("  %s: %s %s\n", name ? name : "?", onyx_dtype_name(onyx_tensor_dtype(t)), shape);
+    }
+}
+
+/* Builds the op histogram; returns the number of distinct ops or -1 when out of memory.
+ * *out is malloc'd. */
+static int op_histogram(const onyx_model *m, int n_nodes, op_count **out) {
+    *out = NULL;
+    if (n_nodes <= 0) return 0;
+    const char **ops = malloc((size_t)n_nodes * sizeof *ops);
+    op_count *hist = malloc((size_t)n_nodes * sizeof *hist);
+    if (!ops || !hist) {
+        free(ops);
+        free(hist);
+        return -1;
+    }
+    for (int i = 0; i < n_nodes; i++) {
+        const char *op = onyx_model_node_op_type(m, i);
+        ops[i] = op ? op : "?";
+    }
+    qsort(ops, (size_t)n_nodes, sizeof *ops, cmp_str_ptr);
+    int n = 0;
+    for (int i = 0; i < n_nodes; i++) {
+        if (n == 0 || strcmp(hist[n - 1].op, ops[i]) != 0) {
+            hist[n].op = ops[i];
+            hist[n].count = 0;
+            hist[n].unsupported = 0;
+            n++;
+        }
+        hist[n - 1].count++;
+    }
+    /* unsupported counts: per node, find its entry (distinct ops are few) */
+    for (int i = 0; i < n_nodes; i++) {
+        if (onyx_model_node_supported(m, i) != 0) continue;
+        const char *op = onyx_model_node_op_type(m, i);
+        for (int k = 0; k < n; k++)
+            if (strcmp(hist[k].op, op ? op : "?") == 0) hist[k].unsupported++;
+    }
+    free(ops);
+    qsort(hist, (size_t)n, sizeof *hist, cmp_op_count);
+    *out = hist;
+    return n;
+}
+
+/* Plans a session with zero-filled inputs (symbolic dims as 1) and prints its memory. */
+static void print_memory(onyx_model *m) {
+    onyx_session *s = NULL;
+    cli_buffer *bufs = NULL;
+    int n_in = onyx_model_input_count(m);
+    int symbolic = 0;
+    char err[512] = "";
+
+    onyx_status st = onyx_session_create(m, NULL, &s);
+    if (st != ONYX_OK) {
+        snprintf(err, sizeof err, "session creation failed: %s",
+                 s ? onyx_session_errmsg(s) : "out of memory");
+        goto done;
+    }
+    bufs = calloc((size_t)(n_in > 0 ? n_in : 1), sizeof *bufs);
+    if (!bufs) {
+        snprintf(err, sizeof err, "out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n_in; i++) {
+        if (cli_make_input(onyx_model_input(m, i), NULL, &bufs[i], &symbolic, err, sizeof err) != 0)
+            goto done;
+        st = onyx_session_bind_input(s, i, bufs[i].dtype, bufs[i].dims, bufs[i].rank, bufs[i].data,
+                                     bufs[i].nbytes);
+        if (st != ONYX_OK) {
+            snprintf(err, sizeof err, "binding input %d failed: %s", i, onyx_session_errmsg(s));
+            goto done;
+        }
+    }
+    st = onyx_session_prepare(s);
+    if (st != ONYX_OK) {
+        snprintf(err, sizeof err, "planning failed: %s", onyx_session_errmsg(s));
+        goto done;
+    }
+
+done:
+    if (err[0]) {
+        printf("memory: n/a (%s)\n", err);
+    } else {
+        size_t arena = onyx_session_arena_bytes(s);
+        size_t inter = onyx_session_intermediate_bytes(s);
+        printf("memory%s:\n", symbolic ? " (symbolic dims taken as 1)" : "");
+        printf("  arena: %zu bytes\n", arena);
+        printf("  intermediates: %zu bytes (sum of all intermediate tensors)\n", inter);
+    }
+    if (bufs)
+        for (int i = 0; i < n_in; i++)
+            free(bufs[i].data);
+    free(bufs);
+    onyx_session_free(s);
+}
+
+int cmd_info(int argc, char **argv) {
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return CLI_EXIT_OK;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cli_error("info", "unknown option '%s'", argv[i]);
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+        if (path) {
+            cli_error("info", "expected one MODEL, got '%s' and '%s'", path, argv[i]);
+            return CLI_EXIT_USAGE;
+        }
+        path = argv[i];
+    }
+    if (!path) {
+        cli_error("info", "missing MODEL");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+
+    onyx_model *m = cli_load_model("info", path, ONYX_LOAD_ALLOW_UNSUPPORTED);
+    if (!m) return CLI_EXIT_FAIL;
+
+    printf("model: %s\n", path);
+    printf("ir version: %lld\n", (long long)onyx_model_ir_version(m));
+    const char *prod = onyx_model_producer(m), *prod_ver = onyx_model_producer_version(m);
+    printf("producer: %s%s%s\n", prod && prod[0] ? prod : "(none)",
+           prod_ver && prod_ver[0] ? " " : "", prod_ver ? prod_ver : "");
+    const char *gname = onyx_model_graph_name(m);
+    printf("graph: %s\n", gname && gname[0] ? gname : "(unnamed)");
+
+    int n_opsets = onyx_model_opset_count(m);
+    printf("opsets:");
+    for (int i = 0; i < n_opsets; i++) {
+        const char *dom = onyx_model_opset_domain(m, i);
+        printf("%s %s %lld", i ? "," : "", dom && dom[0] ? dom : "ai.onnx",
+               (long long)onyx_model_opset_version(m, i));
+    }
+    printf("%s\n", n_opsets > 0 ? "" : " (none)");
+
+    print_values("inputs", m, onyx_model_input_count(m), onyx_model_input);
+    print_values("outputs", m, onyx_model_output_count(m), onyx_model_output);
+
+    int n_nodes = onyx_model_node_count(m);
+    op_count *hist = NULL;
+    int n_ops = op_histogram(m, n_nodes, &hist);
+    if (n_ops < 0) {
+        cli_error("info", "out of memory");
+        onyx_model_free(m);
+        return CLI_EXIT_FAIL;
+    }
+    printf("ops (%d nodes, %d distinct):\n", n_nodes < 0 ? 0 : n_nodes, n_ops);
+    for (int k = 0; k < n_ops; k++)
+        printf("  %s: %d\n", hist[k].op, hist[k].count);
+
+    /* weights: element count and bytes summed over initializers */
+    int n_init = onyx_model_initializer_count(m);
+    unsigned long long params = 0, param_bytes = 0;
+    for (int i = 0; i < n_init; i++) {
+        const onyx_tensor *t = onyx_model_initializer(m, i);
+        int64_t c = onyx_tensor_count(t);
+        if (c > 0) params += (unsigned long long)c;
+        param_bytes += onyx_tensor_nbytes(t);
+    }
+    printf("parameters: %llu (%llu bytes) in %d initializers\n", params, param_bytes,
+           n_init < 0 ? 0 : n_init);
+
+    int n_unsup = 0;
+    for (int k = 0; k < n_ops; k++)
+        n_unsup += hist[k].unsupported > 0;
+    if (n_unsup == 0) {
+        printf("unsupported ops: none\n");
+    } else {
+        printf("unsupported ops (%d):\n", n_unsup);
+        for (int k = 0; k < n_ops; k++)
+            if (hist[k].unsupported > 0)
+                printf("  %s: %d node%s\n", hist[k].op, hist[k].unsupported,
+                       hist[k].unsupported == 1 ? "" : "s");
+    }
+    free(hist);
+
+    print_memory(m);
+    onyx_model_free(m);
+    return CLI_EXIT_OK;
+}
