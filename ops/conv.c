@@ -101,7 +101,7 @@ onyx_status onyxi_conv_check(const onyxi_node *n, onyxi_err *e) {
         for (int i = 0; i < np; i++)
             if (p[i] != 0)
                 return onyxi_fail(e, ONYX_INVALID_MODEL,
-                                  "attribute 'pads' cannot be used with auto_pad '%s'", ap);
+                                  "attribute 'pads' cannot be used with auto_pad '%.64s'", ap);
     }
     return ONYX_OK;
 }
@@ -126,12 +126,13 @@ static onyx_status ints_or_default(const onyxi_node *n, const char *name, int wa
     return ONYX_OK;
 }
 
-/* Validates the input shapes against the attributes and fills g (output shape included).
- * The attribute values themselves were range-checked by onyxi_conv_check. */
+/* Validates the input shapes against the attributes and fills g (output shape included). */
 static onyx_status conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
                                  const onyx_tensor *B, conv_geom *g, onyxi_err *e) {
     char b1[160], b2[160];
     memset(g, 0, sizeof *g);
+    /* Normally done at load already; repeated so no division below can see a 0 stride. */
+    ONYXI_CHECK(onyxi_conv_check(n, e));
     if (X->rank < 3)
         return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                           "input 'X' has rank %d, expected at least 3 (N, C, spatial...)", X->rank);
@@ -150,10 +151,9 @@ static onyx_status conv_geometry(const onyxi_node *n, const onyx_tensor *X, cons
     if (g->G < 1) return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'group' must be >= 1");
     if (g->C % g->G != 0 || g->C / g->G != W->dims[1])
         return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
-                          "input 'X' has %lld channels, but input 'W' %s with group %lld "
-                          "expects %lld x %lld",
-                          (long long)g->C, onyxi_shape_str(W->rank, W->dims, b1, sizeof b1),
-                          (long long)g->G, (long long)W->dims[1], (long long)g->G);
+                          "input 'X' has %lld channels, expected input 'W' dim 1 (%lld) x "
+                          "group (%lld)",
+                          (long long)g->C, (long long)W->dims[1], (long long)g->G);
     if (g->M % g->G != 0)
         return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                           "input 'W' has %lld output channels, not a multiple of group %lld",
@@ -323,22 +323,47 @@ static onyx_status conv_init_ref(onyxi_exec *x) {
     return ONYX_OK;
 }
 
-/* y[o] += w * x[o * s + off] for o in [lo, hi). */
-static void axpy_row(float *y, const float *xr, float w, int64_t lo, int64_t hi, int64_t s,
-                     int64_t off) {
-    if (s == 1) {
-        for (int64_t o = lo; o < hi; o++)
-            y[o] += w * xr[o + off];
-    } else {
-        for (int64_t o = lo; o < hi; o++)
-            y[o] += w * xr[o * s + off];
+/* Output channels computed together: each input row loaded feeds MB output rows. */
+#define MB 4
+
+/* y_b[o] += w_b * x[o + off] for four distinct output rows; restrict lets it vectorize. */
+static void axpy4(float *restrict y0, float *restrict y1, float *restrict y2, float *restrict y3,
+                  const float *restrict w, const float *restrict xr, int64_t lo, int64_t hi,
+                  int64_t off) {
+    float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+    for (int64_t o = lo; o < hi; o++) {
+        float v = xr[o + off];
+        y0[o] += w0 * v;
+        y1[o] += w1 * v;
+        y2[o] += w2 * v;
+        y3[o] += w3 * v;
     }
 }
 
-/* Adds the contribution of one kernel tap (tap[] per axis, weight w) of one input channel
- * plane xp to the output plane yp. */
-static void conv_tap(const conv_state *st, const int64_t *tap, float w, const float *xp, float *yp,
-                     const int64_t *ostr, const int64_t *istr) {
+/* y_b[o] += w[b] * x[o * s + off] for o in [lo, hi) and the nb output rows y_b = y + b * ystep. */
+static void axpy_rows(float *y, int64_t ystep, const float *w, int nb, const float *xr, int64_t lo,
+                      int64_t hi, int64_t s, int64_t off) {
+    if (nb == MB && s == 1) {
+        axpy4(y, y + ystep, y + 2 * ystep, y + 3 * ystep, w, xr, lo, hi, off);
+        return;
+    }
+    for (int b = 0; b < nb; b++) {
+        float *yb = y + b * ystep, wb = w[b];
+        if (s == 1) {
+            for (int64_t o = lo; o < hi; o++)
+                yb[o] += wb * xr[o + off];
+        } else {
+            for (int64_t o = lo; o < hi; o++)
+                yb[o] += wb * xr[o * s + off];
+        }
+    }
+}
+
+/* Adds the contribution of one kernel tap (tap[] per axis) of one input channel plane xp to
+ * nb output planes yp + b * ostep, with weights w[0..nb). */
+static void conv_tap(const conv_state *st, const int64_t *tap, const float *w, int nb,
+                     const float *xp, float *yp, int64_t ostep, const int64_t *ostr,
+                     const int64_t *istr) {
     const conv_geom *g = &st->g;
     int L = g->S - 1; /* the innermost (width) axis */
     int64_t wlo = st->lo[st->koff[L] + tap[L]], whi = st->hi[st->koff[L] + tap[L]];
@@ -357,7 +382,7 @@ static void conv_tap(const conv_state *st, const int64_t *tap, float w, const fl
             yoff += o[i] * ostr[i];
             xoff += (o[i] * g->stride[i] + tap[i] * g->dil[i] - g->pad[i]) * istr[i];
         }
-        axpy_row(yp + yoff, xp + xoff, w, wlo, whi, g->stride[L], woff);
+        axpy_rows(yp + yoff, ostep, w, nb, xp + xoff, wlo, whi, g->stride[L], woff);
         int i = L - 1;
         while (i >= 0 && ++o[i] == hi[i]) {
             o[i] = lo[i];
@@ -387,23 +412,29 @@ static onyx_status conv_run_ref(onyxi_exec *x) {
         kplane *= g->k[i];
     }
     int64_t Cg = g->C / g->G, Mg = g->M / g->G;
-    int has_taps = st->lo != NULL;
     for (int64_t n = 0; n < g->N; n++) {
-        for (int64_t m = 0; m < g->M; m++) {
-            float *yp = yd + (n * g->M + m) * oplane;
-            float b = bd ? bd[m] : 0.0f;
-            for (int64_t j = 0; j < oplane; j++)
-                yp[j] = b;
-            if (!has_taps) continue;
-            int64_t c0 = (m / Mg) * Cg;
-            for (int64_t cc = 0; cc < Cg; cc++) {
-                const float *xp = xd + (n * g->C + c0 + cc) * iplane;
-                const float *wp = wd + (m * Cg + cc) * kplane;
-                int64_t tap[MAX_SPATIAL] = {0};
-                for (int64_t t = 0; t < kplane; t++) {
-                    conv_tap(st, tap, wp[t], xp, yp, ostr, istr);
-                    for (int i = S - 1; i >= 0 && ++tap[i] == g->k[i]; i--)
-                        tap[i] = 0;
+        for (int64_t grp = 0; grp < g->G; grp++) {
+            /* output channels m0 .. m0 + nb - 1 of this group, computed together */
+            for (int64_t m0 = grp * Mg; m0 < (grp + 1) * Mg; m0 += MB) {
+                int nb = (int)((grp + 1) * Mg - m0 < MB ? (grp + 1) * Mg - m0 : MB);
+                float *yp = yd + (n * g->M + m0) * oplane;
+                for (int b = 0; b < nb; b++) {
+                    float bias = bd ? bd[m0 + b] : 0.0f;
+                    for (int64_t j = 0; j < oplane; j++)
+                        yp[b * oplane + j] = bias;
+                }
+                if (!st->lo) continue; /* empty W: bias only */
+                for (int64_t cc = 0; cc < Cg; cc++) {
+                    const float *xp = xd + (n * g->C + grp * Cg + cc) * iplane;
+                    int64_t tap[MAX_SPATIAL] = {0};
+                    for (int64_t t = 0; t < kplane; t++) {
+                        float w[MB];
+                        for (int b = 0; b < nb; b++)
+                            w[b] = wd[((m0 + b) * Cg + cc) * kplane + t];
+                        conv_tap(st, tap, w, nb, xp, yp, oplane, ostr, istr);
+                        for (int i = S - 1; i >= 0 && ++tap[i] == g->k[i]; i--)
+                            tap[i] = 0;
+                    }
                 }
             }
         }

@@ -185,6 +185,33 @@ START_TEST(test_conv_two_output_channels_3d) {
 }
 END_TEST
 
+START_TEST(test_conv_empty_inputs_give_bias) {
+    /* no input channels: every output is the bias */
+    int64_t xd[3] = {1, 0, 3}, wd[3] = {2, 0, 2}, bd[1] = {2}, yd[3] = {1, 2, 2};
+    float b[2] = {1, 2};
+    float want[4] = {1, 1, 2, 2};
+    expect_conv(conv_node(1), ftensor(3, xd, NULL), ftensor(3, wd, NULL), ftensor(1, bd, b), 3, yd,
+                want);
+    /* an empty spatial axis with padding: the windows see only zeros */
+    int64_t xd2[3] = {1, 1, 0}, wd2[3] = {1, 1, 1}, bd2[1] = {1}, yd2[3] = {1, 1, 2};
+    float b2[1] = {5};
+    float want2[2] = {5, 5};
+    onyxi_node *n = conv_node(1);
+    ints2(n, "pads", 1, 1);
+    expect_conv(n, ftensor(3, xd2, NULL), filled(3, wd2, 1), ftensor(1, bd2, b2), 3, yd2, want2);
+}
+END_TEST
+
+START_TEST(test_conv_absent_bias_input) {
+    /* three inputs with the third one empty, as exporters write an unused optional input */
+    int64_t xd[3] = {1, 1, 4}, wd[3] = {1, 1, 2}, yd[3] = {1, 1, 3};
+    onyxi_node *n = conv_node(1);
+    tu_node_absent_input(n, 2);
+    float want[3] = {3, 5, 7};
+    expect_conv(n, iota(3, xd, 1), filled(3, wd, 1), NULL, 3, yd, want);
+}
+END_TEST
+
 /* ---- groups ---- */
 
 START_TEST(test_conv_groups_with_bias) {
@@ -320,12 +347,13 @@ END_TEST
 START_TEST(test_conv_channel_mismatch_is_shape_mismatch) {
     int64_t xd[4] = {1, 3, 5, 5}, wd[4] = {1, 2, 3, 3};
     expect_conv_error(conv_node(0), iota(4, xd, 0), filled(4, wd, 1), NULL, ONYX_SHAPE_MISMATCH,
-                      "3 channels");
+                      "input 'X' has 3 channels, expected input 'W' dim 1 (2) x group (1)");
     /* C must be W.dims[1] * group */
     int64_t xd2[4] = {1, 4, 5, 5}, wd2[4] = {2, 4, 3, 3};
     onyxi_node *n = conv_node(0);
     tu_attr_int(n, "group", 2);
-    expect_conv_error(n, iota(4, xd2, 0), filled(4, wd2, 1), NULL, ONYX_SHAPE_MISMATCH, "group 2");
+    expect_conv_error(n, iota(4, xd2, 0), filled(4, wd2, 1), NULL, ONYX_SHAPE_MISMATCH,
+                      "4 channels, expected input 'W' dim 1 (4) x group (2)");
     /* M must be a multiple of group */
     int64_t wd3[4] = {3, 2, 3, 3};
     n = conv_node(0);
@@ -505,7 +533,8 @@ START_TEST(test_conv_ref_matches_naive_random) {
     int cases = 0;
     for (int iter = 0; cases < 300 && iter < 5000; iter++) {
         int S = (int)rnd(1, 3);
-        int64_t N = rnd(1, 2), G = rnd(1, 3), Cg = rnd(1, 3), Mg = rnd(1, 3);
+        /* Mg up to 9: the kernel computes output channels in blocks of 4, with tails */
+        int64_t N = rnd(1, 2), G = rnd(1, 3), Cg = rnd(1, 3), Mg = rnd(1, 9);
         if (rnd(0, 3) == 0) { /* depthwise */
             G = rnd(2, 5);
             Cg = 1;
@@ -604,6 +633,8 @@ Suite *ops_conv_suite(void) {
     tcase_add_test(tc, test_conv_3d_strides_end_pads);
     tcase_add_test(tc, test_conv_4d_spatial);
     tcase_add_test(tc, test_conv_two_output_channels_3d);
+    tcase_add_test(tc, test_conv_empty_inputs_give_bias);
+    tcase_add_test(tc, test_conv_absent_bias_input);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("groups");

@@ -140,7 +140,8 @@ static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tenso
         outs[k]->name = "";
         outs[k]->rank = -1;
     }
-    onyxi_infer ic = {n, n->n_inputs, ins, n->n_outputs, outs, 0, err};
+    onyxi_infer ic = {.node = n, .n_in = n->n_inputs, .in = ins, .n_out = n->n_outputs,
+                      .out = outs, .err = err};
     rc = op->infer(&ic);
     for (int k = 0; rc == ONYX_OK && k < n->n_outputs; k++) {
         onyx_tensor *o = outs[k];
