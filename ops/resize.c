@@ -13,6 +13,10 @@
  * Output shapes from scales are floor(float(in) * scale) in float32, as ONNX's C++ shape
  * inference and ONNX Runtime compute them (the Python reference uses float64).
  *
+ * Other choices: roi absent or empty under tf_crop_and_resize means [0, 1] per axis;
+ * exclude_outside and antialias do not affect nearest; scales/sizes are read when planning
+ * (their data must be known then), roi at every run (it may change without a re-plan).
+ *
  * The kernel is separable: one pass per resized axis (innermost first, as the reference
  * nests its 1-D interpolations), each a table of (source index, weight) taps per output
  * index. Intermediates are float64 like the reference's arithmetic.
@@ -70,7 +74,7 @@ typedef struct resize_state {
     resize_params p;
     resize_geom g;
     axis_table t[R];
-    double *buf[2];  /* owned: ping-pong intermediates between passes */
+    double *buf[2]; /* owned: ping-pong intermediates between passes */
     int roi_tables; /* tables depend on roi data: rebuilt by run (no allocation) */
 } resize_state;
 
@@ -91,9 +95,13 @@ static onyx_status parse_params(const onyxi_node *n, resize_params *p, onyxi_err
     static const struct {
         const char *name;
         int since;
-    } attr_since[] = {{"coordinate_transformation_mode", 11}, {"cubic_coeff_a", 11},
-                      {"exclude_outside", 11}, {"extrapolation_value", 11},
-                      {"nearest_mode", 11}, {"antialias", 18}, {"axes", 18},
+    } attr_since[] = {{"coordinate_transformation_mode", 11},
+                      {"cubic_coeff_a", 11},
+                      {"exclude_outside", 11},
+                      {"extrapolation_value", 11},
+                      {"nearest_mode", 11},
+                      {"antialias", 18},
+                      {"axes", 18},
                       {"keep_aspect_ratio_policy", 18}};
     memset(p, 0, sizeof *p);
     p->ver = version_of(n->opset);
@@ -118,10 +126,9 @@ static onyx_status parse_params(const onyxi_node *n, resize_params *p, onyxi_err
     }
 
     /* tf_half_pixel_for_nn left the spec at 13; ONNX Runtime still takes it, so do we. */
-    static const char *const ctms[] = {"half_pixel",    "half_pixel_symmetric",
-                                       "pytorch_half_pixel", "align_corners",
-                                       "asymmetric",    "tf_half_pixel_for_nn",
-                                       "tf_crop_and_resize", NULL};
+    static const char *const ctms[] = {
+        "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners",
+        "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize", NULL};
     s = onyxi_attr_string(n, "coordinate_transformation_mode", "half_pixel");
     p->ctm = lookup(s, ctms);
     if (p->ctm < 0)
@@ -148,15 +155,19 @@ static onyx_status parse_params(const onyxi_node *n, resize_params *p, onyxi_err
 
     float a = onyxi_attr_float(n, "cubic_coeff_a", -0.75f);
     if (!isfinite(a))
-        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'cubic_coeff_a' is %g, expected a "
-                          "finite value", (double)a);
+        return onyxi_fail(e, ONYX_INVALID_MODEL,
+                          "attribute 'cubic_coeff_a' is %g, expected a "
+                          "finite value",
+                          (double)a);
     p->cubic_a = a;
     p->extrapolation = onyxi_attr_float(n, "extrapolation_value", 0.0f);
 
     int64_t v = onyxi_attr_int(n, "exclude_outside", 0);
     if (v != 0 && v != 1)
-        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'exclude_outside' is %lld, expected "
-                          "0 or 1", (long long)v);
+        return onyxi_fail(e, ONYX_INVALID_MODEL,
+                          "attribute 'exclude_outside' is %lld, expected "
+                          "0 or 1",
+                          (long long)v);
     p->exclude_outside = (int)v;
     v = onyxi_attr_int(n, "antialias", 0);
     if (v != 0 && v != 1)
@@ -228,7 +239,8 @@ static onyx_status resize_geometry(const onyxi_node *n, const resize_params *p,
     int naxes = p->ver >= 18 ? onyxi_attr_ints(n, "axes", &axes) : -1;
     if (naxes < 0) {
         g->naxes = g->rank;
-        for (int i = 0; i < g->rank; i++) g->axes[i] = i;
+        for (int i = 0; i < g->rank; i++)
+            g->axes[i] = i;
     } else {
         g->naxes = naxes;
         for (int i = 0; i < naxes; i++) {
@@ -239,8 +251,8 @@ static onyx_status resize_geometry(const onyxi_node *n, const resize_params *p,
             g->axes[i] = (int)(axes[i] < 0 ? axes[i] + g->rank : axes[i]);
             for (int j = 0; j < i; j++)
                 if (g->axes[j] == g->axes[i])
-                    return onyxi_fail(e, ONYX_INVALID_MODEL,
-                                      "attribute 'axes' names axis %d twice", g->axes[i]);
+                    return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'axes' names axis %d twice",
+                                      g->axes[i]);
         }
     }
 
@@ -305,12 +317,15 @@ static onyx_status resize_geometry(const onyxi_node *n, const resize_params *p,
             int a = g->axes[i];
             int64_t z = onyxi_read_int(t, i);
             if (z < 0)
-                return onyxi_fail(e, ONYX_INVALID_MODEL, "input 'sizes' value %d is %lld, "
-                                  "expected >= 0", i, (long long)z);
+                return onyxi_fail(e, ONYX_INVALID_MODEL,
+                                  "input 'sizes' value %d is %lld, "
+                                  "expected >= 0",
+                                  i, (long long)z);
             if (g->in[a] == 0 && z != 0)
                 return onyxi_fail(e, ONYX_INVALID_MODEL,
                                   "input 'sizes' value %d is %lld, but axis %d of 'X' is empty "
-                                  "(expected 0)", i, (long long)z, a);
+                                  "(expected 0)",
+                                  i, (long long)z, a);
             g->out[a] = z;
             g->scale[a] = g->in[a] ? (double)z / (double)g->in[a] : 1.0;
         }
@@ -325,8 +340,10 @@ static onyx_status resize_geometry(const onyxi_node *n, const resize_params *p,
                 int a = g->axes[i];
                 double o = s * (double)g->in[a] + 0.5;
                 if (!(o < 9.0e18))
-                    return onyxi_fail(e, ONYX_INVALID_MODEL, "input 'sizes' makes axis %d too "
-                                      "large", a);
+                    return onyxi_fail(e, ONYX_INVALID_MODEL,
+                                      "input 'sizes' makes axis %d too "
+                                      "large",
+                                      a);
                 g->scale[a] = s;
                 g->out[a] = (int64_t)o;
             }
@@ -349,8 +366,7 @@ static onyx_status resize_geometry(const onyxi_node *n, const resize_params *p,
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                               "input 'roi' has %lld values, expected %d (starts then ends)",
                               (long long)nr, 2 * g->naxes);
-        if (nr == -2)
-            return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'roi' has an unknown shape");
+        if (nr == -2) return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'roi' has an unknown shape");
     }
     return ONYX_OK;
 }
@@ -388,8 +404,8 @@ static double cubic_kernel(double x, double A) {
 
 /* Source coordinate of output index j (the spec's x_original). roi_start/roi_len are the
  * axis' roi values (roi_len computed in the roi's precision, as the reference does). */
-static double source_coord(const resize_params *p, int64_t j, int64_t in, int64_t out,
-                           double scale, double out_w, double roi_start, double roi_len) {
+static double source_coord(const resize_params *p, int64_t j, int64_t in, int64_t out, double scale,
+                           double out_w, double roi_start, double roi_len) {
     double x = (double)j;
     switch (p->ctm) {
     case CT_ALIGN_CORNERS:
@@ -420,8 +436,8 @@ static double source_coord(const resize_params *p, int64_t j, int64_t in, int64_
 }
 
 /* Fills table a for one axis. taps was fixed by init (tap_count). */
-static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_t out,
-                       double scale, double out_w, double roi_start, double roi_len) {
+static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_t out, double scale,
+                       double out_w, double roi_start, double roi_len) {
     int n = a->taps;
     a->identity = in == out;
     for (int64_t j = 0; j < out; j++) {
@@ -431,7 +447,8 @@ static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_
         a->extrap[j] = 0;
         if (p->ctm == CT_TF_CROP_AND_RESIZE && (xo < 0 || xo > (double)(in - 1))) {
             a->extrap[j] = 1;
-            for (int t = 0; t < n; t++) idx[t] = 0, w[t] = 0.0;
+            for (int t = 0; t < n; t++)
+                idx[t] = 0, w[t] = 0.0;
             a->identity = 0;
             continue;
         }
@@ -447,11 +464,21 @@ static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_
         if (p->mode == MODE_NEAREST) {
             int64_t k;
             switch (p->nearest) {
-            case NM_OPSET10: k = scale < 1.0 ? (int64_t)ceil(xo) : (int64_t)fl; break;
-            case NM_ROUND_PREFER_CEIL: k = ratio < 0.5 ? base : base + 1; break;
-            case NM_FLOOR: k = integral ? base + 1 : base; break;
-            case NM_CEIL: k = base + 1; break;
-            default: k = ratio <= 0.5 ? base : base + 1; break;
+            case NM_OPSET10:
+                k = scale < 1.0 ? (int64_t)ceil(xo) : (int64_t)fl;
+                break;
+            case NM_ROUND_PREFER_CEIL:
+                k = ratio < 0.5 ? base : base + 1;
+                break;
+            case NM_FLOOR:
+                k = integral ? base + 1 : base;
+                break;
+            case NM_CEIL:
+                k = base + 1;
+                break;
+            default:
+                k = ratio <= 0.5 ? base : base + 1;
+                break;
             }
             idx[0] = k < 0 ? 0 : k >= in ? in - 1 : k;
             w[0] = 1.0;
@@ -469,14 +496,16 @@ static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_
                 w[t] = v < 0 ? 0 : v > 1 ? 1 : v;
                 sum += w[t];
             }
-            for (int t = 0; t < n; t++) w[t] /= sum;
+            for (int t = 0; t < n; t++)
+                w[t] /= sum;
         } else if (p->antialias && p->mode == MODE_CUBIC) {
             double sum = 0;
             for (int t = 0; t < n; t++) {
                 w[t] = cubic_kernel(s * ((double)(first - base + t) - ratio), p->cubic_a);
                 sum += w[t];
             }
-            for (int t = 0; t < n; t++) w[t] /= sum;
+            for (int t = 0; t < n; t++)
+                w[t] /= sum;
         } else if (p->mode == MODE_LINEAR) {
             w[0] = 1 - ratio;
             w[1] = ratio;
@@ -495,7 +524,8 @@ static void build_axis(const resize_params *p, axis_table *a, int64_t in, int64_
                 sum += w[t];
             }
             if (sum != 0)
-                for (int t = 0; t < n; t++) w[t] /= sum;
+                for (int t = 0; t < n; t++)
+                    w[t] /= sum;
         }
         /* outside taps read the edge: the reference pads with mode='edge' */
         double self = 0;
@@ -625,9 +655,8 @@ fail:
 
 /* One pass along axis a of a tensor whose dims are cur (before the pass): outer * in *
  * inner elements become outer * out * inner. Exactly one of sf/sd and of df/dd is set. */
-static void resize_pass(const axis_table *t, int64_t outer, int64_t in, int64_t out,
-                        int64_t inner, const float *sf, const double *sd, float *df, double *dd,
-                        double extrap) {
+static void resize_pass(const axis_table *t, int64_t outer, int64_t in, int64_t out, int64_t inner,
+                        const float *sf, const double *sd, float *df, double *dd, double extrap) {
     int n = t->taps;
     for (int64_t o = 0; o < outer; o++) {
         for (int64_t j = 0; j < out; j++) {
@@ -679,8 +708,10 @@ static onyx_status resize_run_ref(onyxi_exec *x) {
     for (int k = 0; k < np; k++) {
         int a = pass[k];
         int64_t outer = 1, inner = 1;
-        for (int i = 0; i < a; i++) outer *= cur[i];
-        for (int i = a + 1; i < g->rank; i++) inner *= cur[i];
+        for (int i = 0; i < a; i++)
+            outer *= cur[i];
+        for (int i = a + 1; i < g->rank; i++)
+            inner *= cur[i];
         double *dst = k == np - 1 ? NULL : st->buf[k % 2];
         resize_pass(&st->t[a], outer, cur[a], g->out[a], inner, k == 0 ? X : NULL, src,
                     dst ? NULL : out, dst, (double)st->p.extrapolation);
