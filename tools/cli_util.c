@@ -138,18 +138,27 @@ int cli_make_options(const char *cmd, int threads, onyx_backend backend, onyx_op
 
 onyx_model *cli_load_model(const char *cmd, const char *path, unsigned flags) {
     onyx_model *m = NULL;
-    onyx_status st = onyx_model_load_file_flags(path, flags, &m);
-    if (st != ONYX_OK) {
+    char *in_dir = NULL;
+    /* a backend-test case folder stands for its model.onnx; any other folder is an error
+     * the library would only report as a failed read */
+    if (cli_is_dir(path)) {
+        in_dir = cli_path_join(path, "model.onnx");
+        if (!in_dir || !cli_is_file(in_dir)) {
+            cli_error(cmd, "cannot load %s: it is a folder without a model.onnx", path);
+            free(in_dir);
+            return NULL;
+        }
+    }
+    const char *file = in_dir ? in_dir : path;
+    onyx_status st = onyx_model_load_file_flags(file, flags, &m);
+    if (st != ONYX_OK || !m) {
         const char *msg = m ? onyx_model_errmsg(m) : "out of memory";
-        cli_error(cmd, "cannot load %s: %s (%s)", path, msg[0] ? msg : "no details",
+        cli_error(cmd, "cannot load %s: %s (%s)", file, msg[0] ? msg : "no details",
                   onyx_status_str(st));
         onyx_model_free(m);
-        return NULL;
+        m = NULL;
     }
-    if (!m) {
-        cli_error(cmd, "cannot load %s: the library returned no model", path);
-        return NULL;
-    }
+    free(in_dir);
     return m;
 }
 

@@ -54,8 +54,8 @@ int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out);
  * an error. *out owned by the caller (onyx_options_free). */
 int cli_make_options(const char *cmd, int threads, onyx_backend backend, onyx_options **out);
 
-/* Loads a model; on failure prints "onyx CMD: cannot load PATH: <message>", frees the
- * failed handle and returns NULL. */
+/* Loads a model (a folder stands for the model.onnx in it); on failure prints
+ * "onyx CMD: cannot load PATH: <message>", frees the failed handle and returns NULL. */
 onyx_model *cli_load_model(const char *cmd, const char *path, unsigned flags);
 
 /* splitmix64: small, seedable and the same on every platform, so `--seed` reproduces. */

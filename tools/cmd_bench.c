@@ -185,16 +185,16 @@ int cmd_bench(int argc, char **argv) {
         printf("model: %s\n", path);
         printf("backend: %s, threads: %ld%s\n", bname, threads, threads ? "" : " (default)");
         if (in.symbolic) printf("note: symbolic input dims taken as 1\n");
-        printf("load:          %10.3f ms\n", t_load * 1e3);
-        printf("session:       %10.3f ms\n", t_create * 1e3);
-        printf("first run:     %10.3f ms\n", t_first * 1e3);
+        printf("load:          %12.4f ms\n", t_load * 1e3);
+        printf("session:       %12.4f ms\n", t_create * 1e3);
+        printf("first run:     %12.4f ms\n", t_first * 1e3);
         printf("runs (%ld after %ld warm-up):\n", iters, warmup);
-        printf("  min:         %10.3f ms\n", t_min * 1e3);
-        printf("  median:      %10.3f ms\n", t_med * 1e3);
-        printf("  mean:        %10.3f ms\n", t_mean * 1e3);
-        printf("  p90:         %10.3f ms\n", t_p90 * 1e3);
-        printf("peak RSS:      %10ld KiB\n", rss);
-        printf("arena:         %10zu bytes\n", arena);
+        printf("  min:         %12.4f ms\n", t_min * 1e3);
+        printf("  median:      %12.4f ms\n", t_med * 1e3);
+        printf("  mean:        %12.4f ms\n", t_mean * 1e3);
+        printf("  p90:         %12.4f ms\n", t_p90 * 1e3);
+        printf("peak RSS:      %12ld KiB\n", rss);
+        printf("arena:         %12zu bytes\n", arena);
     }
     rc = CLI_EXIT_OK;
 
