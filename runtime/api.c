@@ -2,8 +2,10 @@
  * Public entry points: handle and argument checks, error recording, then calls into
  * model.c / session.c. Nothing else happens here.
  */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "alloc.h"
 #include "model.h"
@@ -23,6 +25,11 @@ static onyx_status read_file(const char *path, void **data, size_t *nbytes, onyx
     if (!f) return onyxi_fail(e, ONYX_IO, "cannot open '%s'", path);
     onyx_status rc = ONYX_OK;
     long size = -1;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return onyxi_fail(e, ONYX_IO, "'%s' is not a regular file", path);
+    }
     if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
         rc = onyxi_fail(e, ONYX_IO, "cannot read '%s' (not a regular file?)", path);

@@ -55,12 +55,15 @@ onyx_status onyx_tensor_create(const char *name, onyx_dtype dt, const int64_t *d
         onyxi_free(buf);
         return ONYX_NOMEM;
     }
-    if (data && nbytes) memcpy(buf, data, nbytes);
-    else memset(buf, 0, nbytes ? nbytes : 1);
+    if (data && nbytes)
+        memcpy(buf, data, nbytes);
+    else
+        memset(buf, 0, nbytes ? nbytes : 1);
     t->name = nm;
     t->dtype = dt;
     t->rank = rank;
-    for (int i = 0; i < ONYXI_MAX_RANK; i++) t->dims[i] = i < rank ? dims[i] : 0;
+    for (int i = 0; i < ONYXI_MAX_RANK; i++)
+        t->dims[i] = i < rank ? dims[i] : 0;
     t->data = buf;
     t->nbytes = nbytes;
     t->owns_data = 1;
@@ -81,8 +84,7 @@ onyx_status onyx_tensor_load_pb_memory(const void *data, size_t nbytes, onyx_ten
     return ONYX_OK;
 }
 
-onyx_status onyx_tensor_load_pb(const char *path, onyx_tensor **out, char *errbuf,
-                                size_t errlen) {
+onyx_status onyx_tensor_load_pb(const char *path, onyx_tensor **out, char *errbuf, size_t errlen) {
     if (!out) return fail(errbuf, errlen, ONYX_INVALID_ARG, "out is NULL");
     *out = NULL;
     if (!path) return fail(errbuf, errlen, ONYX_INVALID_ARG, "path is NULL");
@@ -96,8 +98,8 @@ onyx_status onyx_tensor_load_pb(const char *path, onyx_tensor **out, char *errbu
         if (len == cap) {
             size_t ncap = cap ? cap * 2 : 65536;
             if (cap >= MAX_PB_BYTES) {
-                rc = fail(errbuf, errlen, ONYX_INVALID_MODEL, "'%s' is larger than %zu bytes",
-                          path, MAX_PB_BYTES);
+                rc = fail(errbuf, errlen, ONYX_INVALID_MODEL, "'%s' is larger than %zu bytes", path,
+                          MAX_PB_BYTES);
                 break;
             }
             unsigned char *nb = onyxi_realloc(buf, ncap);

@@ -26,6 +26,7 @@ struct onyx_tensor {
     int64_t dims[ONYXI_MAX_RANK]; /* -1 for an unknown / symbolic dim */
     void *data;                   /* borrowed unless owns_data; NULL when not available */
     size_t nbytes;                /* bytes of data; 0 when the shape is unknown */
+    char *const *dim_params;      /* borrowed: graph; per-axis symbolic names (declarations) */
     unsigned char owns_data;      /* set on tensors from onyx_tensor_load_pb: free data too */
     unsigned char owns_name;
 };

@@ -40,12 +40,14 @@ static onyx_status build_views(onyx_model *m, onyxi_err *e) {
         m->inputs[i].name = g->values[g->inputs[i]].name;
         m->inputs[i].data = NULL;
         m->inputs[i].owns_data = m->inputs[i].owns_name = 0;
+        m->inputs[i].dim_params = g->values[g->inputs[i]].dim_params;
     }
     for (int i = 0; i < g->n_outputs; i++) {
         m->outputs[i] = g->values[g->outputs[i]].info;
         m->outputs[i].name = g->values[g->outputs[i]].name;
         m->outputs[i].data = NULL;
         m->outputs[i].owns_data = m->outputs[i].owns_name = 0;
+        m->outputs[i].dim_params = g->values[g->outputs[i]].dim_params;
     }
     return ONYX_OK;
 }

@@ -209,6 +209,9 @@ ONYX_API onyx_dtype onyx_tensor_dtype(const onyx_tensor *t);
 ONYX_API int onyx_tensor_rank(const onyx_tensor *t);
 /* Size of dimension `axis`; -1 when symbolic/unknown or axis out of range. */
 ONYX_API int64_t onyx_tensor_dim(const onyx_tensor *t, int axis);
+/* Name of symbolic dim `axis` of a model input/output declaration ("" when the dim is fixed
+ * or unnamed; NULL for a NULL view or axis out of range). Borrowed, lifetime of the view. */
+ONYX_API const char *onyx_tensor_dim_param(const onyx_tensor *t, int axis);
 /* Number of elements; -1 when a dim is unknown. */
 ONYX_API int64_t onyx_tensor_count(const onyx_tensor *t);
 /* Size of the data in bytes; 0 if the shape is unknown. */

@@ -64,12 +64,12 @@ static void release_plan(onyx_session *s) {
     s->io_out = NULL;
     s->arena = NULL;
     s->n_steps = 0;
-    for (int v = 0; v < s->g->n_values; v++) {
+    for (int v = 0; v < s->g->n_values && s->folded && s->arena_ptr; v++) {
         onyxi_free(s->folded[v]);
         s->folded[v] = NULL;
         s->arena_ptr[v] = NULL;
     }
-    for (int i = 0; i < s->g->n_inputs; i++) {
+    for (int i = 0; i < s->g->n_inputs && s->input_snapshot; i++) {
         onyxi_free(s->input_snapshot[i]);
         s->input_snapshot[i] = NULL;
     }
@@ -78,7 +78,7 @@ static void release_plan(onyx_session *s) {
 }
 
 void onyxi_session_destroy(onyx_session *s) {
-    if (s->g && s->vals) release_plan(s);
+    if (s->g) release_plan(s); /* copes with tables missing after a failed init */
     onyxi_free(s->vals);
     onyxi_free(s->arena_ptr);
     onyxi_free(s->is_const);

@@ -116,6 +116,11 @@ int64_t onyx_tensor_count(const onyx_tensor *t) {
     return n < 0 ? -1 : n;
 }
 
+const char *onyx_tensor_dim_param(const onyx_tensor *t, int axis) {
+    if (!t || axis < 0 || axis >= t->rank) return NULL;
+    return t->dim_params && t->dim_params[axis] ? t->dim_params[axis] : "";
+}
+
 size_t onyx_tensor_nbytes(const onyx_tensor *t) { return t ? t->nbytes : 0; }
 
 const void *onyx_tensor_data(const onyx_tensor *t) { return t ? t->data : NULL; }

@@ -23,6 +23,9 @@ START_TEST(test_session_symbolic_dims_follow_bound_shape) {
     onyx_model *m = load("dyn_sigmoid.onnx");
     ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 0), -1);
     ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 1), 3);
+    ck_assert_str_eq(onyx_tensor_dim_param(onyx_model_input(m, 0), 0), "N");
+    ck_assert_str_eq(onyx_tensor_dim_param(onyx_model_input(m, 0), 1), "");
+    ck_assert_ptr_null(onyx_tensor_dim_param(onyx_model_input(m, 0), 2));
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     ck_assert_uint_eq(onyx_session_arena_bytes(s), 0); /* not planned: N unknown */

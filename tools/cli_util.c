@@ -450,7 +450,10 @@ void cli_format_shape(const onyx_tensor *t, char *buf, size_t len) {
     for (int k = 0; k < rank && used < len; k++) {
         int64_t d = onyx_tensor_dim(t, k);
         const char *sep = k ? ", " : "";
-        if (d < 0)
+        const char *param = onyx_tensor_dim_param(t, k);
+        if (d < 0 && param && param[0])
+            used += (size_t)snprintf(buf + used, len - used, "%s%s", sep, param);
+        else if (d < 0)
             used += (size_t)snprintf(buf + used, len - used, "%s?", sep);
         else
             used += (size_t)snprintf(buf + used, len - used, "%s%lld", sep, (long long)d);
