@@ -15,7 +15,7 @@
 static onyxi_attr_type infer_type(const Onnx__AttributeProto *ap) {
     onyxi_attr_type t = ONYXI_ATTR_UNDEFINED;
     int n = 0;
-#define SEEN(cond, type)                                                                          \
+#define SEEN(cond, type)                                                                           \
     if (cond) {                                                                                    \
         t = type;                                                                                  \
         n++;                                                                                       \
@@ -73,14 +73,18 @@ onyx_status onyxi_pb_attr_to_ir(const Onnx__AttributeProto *ap, const char *mode
                               ap->name);
     }
     if (type < ONYXI_ATTR_FLOAT || type > ONYXI_ATTR_TYPE_PROTOS)
-        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%.100s' has unknown type %d",
-                          ap->name, type);
+        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%.100s' has unknown type %d", ap->name,
+                          type);
     a->type = (onyxi_attr_type)type;
 
     size_t n = 0;
     switch (a->type) {
-    case ONYXI_ATTR_FLOAT: a->f = ap->f; break;
-    case ONYXI_ATTR_INT: a->i = ap->i; break;
+    case ONYXI_ATTR_FLOAT:
+        a->f = ap->f;
+        break;
+    case ONYXI_ATTR_INT:
+        a->i = ap->i;
+        break;
     case ONYXI_ATTR_STRING:
         a->s_len = ap->has_s ? ap->s.len : 0;
         a->s = onyxi_strndup(ap->has_s && ap->s.data ? (const char *)ap->s.data : "", a->s_len);
@@ -88,8 +92,8 @@ onyx_status onyxi_pb_attr_to_ir(const Onnx__AttributeProto *ap, const char *mode
         break;
     case ONYXI_ATTR_TENSOR: {
         if (!ap->t)
-            return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%.100s' of type TENSOR has no tensor",
-                              ap->name);
+            return onyxi_fail(e, ONYX_INVALID_MODEL,
+                              "attribute '%.100s' of type TENSOR has no tensor", ap->name);
         onyx_tensor *t = onyxi_calloc(1, sizeof *t);
         if (!t) return nomem(ap->name, e);
         t->name = onyxi_strdup(ap->t->name ? ap->t->name : "");
@@ -104,7 +108,8 @@ onyx_status onyxi_pb_attr_to_ir(const Onnx__AttributeProto *ap, const char *mode
     case ONYXI_ATTR_FLOATS:
         n = ap->n_floats;
         if (n > INT32_MAX) break;
-        if (!dup_array((void **)&a->floats, ap->floats, n, sizeof(float))) return nomem(ap->name, e);
+        if (!dup_array((void **)&a->floats, ap->floats, n, sizeof(float)))
+            return nomem(ap->name, e);
         a->count = (int)n;
         break;
     case ONYXI_ATTR_INTS:
@@ -119,14 +124,14 @@ onyx_status onyxi_pb_attr_to_ir(const Onnx__AttributeProto *ap, const char *mode
         a->strings = onyxi_calloc(n, sizeof(char *));
         if (!a->strings) return nomem(ap->name, e);
         for (size_t k = 0; k < n; k++) {
-            a->strings[k] = onyxi_strndup(ap->strings[k].data ? (const char *)ap->strings[k].data
-                                                              : "",
-                                          ap->strings[k].len);
+            a->strings[k] = onyxi_strndup(
+                ap->strings[k].data ? (const char *)ap->strings[k].data : "", ap->strings[k].len);
             if (!a->strings[k]) return nomem(ap->name, e);
             a->count = (int)k + 1; /* so a partial list is freed correctly */
         }
         break;
-    default: break; /* graphs, tensor lists, sparse tensors, type protos: name and type only */
+    default:
+        break; /* graphs, tensor lists, sparse tensors, type protos: name and type only */
     }
     if (n > INT32_MAX)
         return onyxi_fail(e, ONYX_UNSUPPORTED, "attribute '%.100s' has %zu values, too many",

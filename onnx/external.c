@@ -69,8 +69,8 @@ static onyx_status read_at(int fd, void *buf, size_t n, off_t off, const char *w
         ssize_t got = pread(fd, p, chunk, off);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0)
-            return onyxi_fail(e, ONYX_IO, "%s: cannot read external data file '%.200s': %s",
-                              what, loc, got < 0 ? strerror(errno) : "unexpected end of file");
+            return onyxi_fail(e, ONYX_IO, "%s: cannot read external data file '%.200s': %s", what,
+                              loc, got < 0 ? strerror(errno) : "unexpected end of file");
         p += got;
         n -= (size_t)got;
         off += got;
@@ -85,9 +85,12 @@ onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *mode
     for (size_t i = 0; i < tp->n_external_data; i++) {
         const Onnx__StringStringEntryProto *kv = tp->external_data[i];
         if (!kv->key) continue;
-        if (!strcmp(kv->key, "location")) loc = kv->value;
-        else if (!strcmp(kv->key, "offset")) offset_s = kv->value;
-        else if (!strcmp(kv->key, "length")) length_s = kv->value;
+        if (!strcmp(kv->key, "location"))
+            loc = kv->value;
+        else if (!strcmp(kv->key, "offset"))
+            offset_s = kv->value;
+        else if (!strcmp(kv->key, "length"))
+            length_s = kv->value;
     }
     ONYXI_CHECK(check_location(loc, what, e));
     if (!model_dir)
@@ -112,19 +115,19 @@ onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *mode
         return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: external data path '%.200s' is too long",
                           what, loc);
     if (!realpath(dir, root))
-        return onyxi_fail(e, ONYX_IO, "%s: cannot resolve the model folder '%.200s': %s", what,
-                          dir, strerror(errno));
+        return onyxi_fail(e, ONYX_IO, "%s: cannot resolve the model folder '%.200s': %s", what, dir,
+                          strerror(errno));
     /* O_NONBLOCK: opening a FIFO planted in the folder must not hang the load */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
-        return onyxi_fail(e, ONYX_IO, "%s: cannot open external data file '%.200s': %s", what,
-                          loc, strerror(errno));
+        return onyxi_fail(e, ONYX_IO, "%s: cannot open external data file '%.200s': %s", what, loc,
+                          strerror(errno));
     onyx_status rc;
     struct stat st, st2;
     size_t rootlen = strlen(root);
     if (!realpath(path, resolved) || stat(resolved, &st2) != 0 || fstat(fd, &st) != 0) {
-        rc = onyxi_fail(e, ONYX_IO, "%s: cannot resolve external data file '%.200s': %s", what,
-                        loc, strerror(errno));
+        rc = onyxi_fail(e, ONYX_IO, "%s: cannot resolve external data file '%.200s': %s", what, loc,
+                        strerror(errno));
         goto done;
     }
     /* the opened file must be the one we checked (nothing swapped in between) and must lie
@@ -171,8 +174,10 @@ onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *mode
         goto done;
     }
     rc = read_at(fd, buf, nbytes, (off_t)offset, what, loc, e);
-    if (rc != ONYX_OK) onyxi_free(buf);
-    else *data = buf;
+    if (rc != ONYX_OK)
+        onyxi_free(buf);
+    else
+        *data = buf;
 done:
     close(fd);
     return rc;

@@ -4,6 +4,7 @@
  * and copies what the runtime needs into the graph, so the protobuf message is freed before
  * returning. Values are built in this order: initializers, graph inputs, node outputs; node
  * inputs and graph outputs are then resolved by name through a hash table.
+ * Ignored on purpose: value_info (shapes come from inference), training_info and metadata.
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +67,8 @@ static int too_deep(const ProtobufCMessageDescriptor *d, const uint8_t *p, const
             p += v;
             break;
         }
-        default: return 0;
+        default:
+            return 0;
         }
     }
     return 0;
@@ -87,7 +89,8 @@ typedef struct loader {
 
 static size_t hash_name(const char *s) {
     uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
     return (size_t)h;
 }
 
@@ -114,7 +117,8 @@ static int add_value(loader *L, const char *name, unsigned flags, int producer) 
     val->producer = producer;
     val->flags = flags;
     size_t i = hash_name(name) & L->mask;
-    while (L->slots[i] >= 0) i = (i + 1) & L->mask;
+    while (L->slots[i] >= 0)
+        i = (i + 1) & L->mask;
     L->slots[i] = v;
     return v;
 }
@@ -123,7 +127,9 @@ static onyx_status nomem(loader *L) {
     return onyxi_fail(L->e, ONYX_NOMEM, "out of memory loading the model");
 }
 
-static const char *str_or_empty(const char *s) { return s ? s : ""; }
+static const char *str_or_empty(const char *s) {
+    return s ? s : "";
+}
 
 /* "ai.onnx" and "" are the same domain; the IR stores "". */
 static const char *norm_domain(const char *d) {
@@ -135,7 +141,8 @@ static void node_label(const loader *L, int i, char *buf, size_t size) {
     const Onnx__NodeProto *np = L->gp->node[i];
     const char *op = str_or_empty(np->op_type);
     char ver[32] = "";
-    if (L->g->nodes[i].opset > 0) snprintf(ver, sizeof ver, "-%lld", (long long)L->g->nodes[i].opset);
+    if (L->g->nodes[i].opset > 0)
+        snprintf(ver, sizeof ver, "-%lld", (long long)L->g->nodes[i].opset);
     if (np->name && np->name[0]) {
         snprintf(buf, size, "node '%.100s' (%.60s%s)", np->name, op, ver);
     } else {
@@ -147,16 +154,19 @@ static void node_label(const loader *L, int i, char *buf, size_t size) {
 /* Describes who produces value v, for duplicate-producer messages. */
 static void producer_desc(const loader *L, int v, char *buf, size_t size) {
     const onyxi_value *val = &L->g->values[v];
-    if (val->producer >= 0) node_label(L, val->producer, buf, size);
-    else if (val->flags & ONYXI_VALUE_INITIALIZER) snprintf(buf, size, "an initializer");
-    else snprintf(buf, size, "a graph input");
+    if (val->producer >= 0)
+        node_label(L, val->producer, buf, size);
+    else if (val->flags & ONYXI_VALUE_INITIALIZER)
+        snprintf(buf, size, "an initializer");
+    else
+        snprintf(buf, size, "a graph input");
 }
 
 static onyx_status duplicate(loader *L, const char *name, int existing, const char *second) {
     char first[256];
     producer_desc(L, existing, first, sizeof first);
-    return onyxi_fail(L->e, ONYX_INVALID_MODEL,
-                      "tensor '%.100s' has two producers: %s and %s", name, first, second);
+    return onyxi_fail(L->e, ONYX_INVALID_MODEL, "tensor '%.100s' has two producers: %s and %s",
+                      name, first, second);
 }
 
 /* ---- model-level pieces ---- */
@@ -411,7 +421,8 @@ static onyx_status build(loader *L) {
     if (cap > INT32_MAX / 4 || gp->n_output > INT32_MAX)
         return onyxi_fail(L->e, ONYX_UNSUPPORTED, "the graph has too many tensors");
     size_t nslots = 16;
-    while (nslots < 2 * cap) nslots *= 2;
+    while (nslots < 2 * cap)
+        nslots *= 2;
     L->mask = nslots - 1;
     L->slots = onyxi_malloc(nslots * sizeof(int));
     L->typed = onyxi_calloc(cap + 1, 1);
@@ -419,13 +430,16 @@ static onyx_status build(loader *L) {
     g->nodes = onyxi_calloc(gp->n_node + 1, sizeof *g->nodes);
     if (!L->slots || !L->typed || !g->values || !g->nodes) return nomem(L);
     memset(L->slots, 0xff, nslots * sizeof(int)); /* all -1 */
-    g->n_nodes = (int)gp->n_node; /* zeroed nodes free cleanly */
+    g->n_nodes = (int)gp->n_node;                 /* zeroed nodes free cleanly */
 
     ONYXI_CHECK(load_initializers(L));
     ONYXI_CHECK(load_inputs(L));
-    for (int i = 0; i < g->n_nodes; i++) ONYXI_CHECK(load_node_header(L, i));
-    for (int i = 0; i < g->n_nodes; i++) ONYXI_CHECK(load_node_outputs(L, i));
-    for (int i = 0; i < g->n_nodes; i++) ONYXI_CHECK(load_node_body(L, i));
+    for (int i = 0; i < g->n_nodes; i++)
+        ONYXI_CHECK(load_node_header(L, i));
+    for (int i = 0; i < g->n_nodes; i++)
+        ONYXI_CHECK(load_node_outputs(L, i));
+    for (int i = 0; i < g->n_nodes; i++)
+        ONYXI_CHECK(load_node_body(L, i));
     return load_outputs(L);
 }
 
@@ -434,14 +448,14 @@ onyx_status onyxi_onnx_load(const void *bytes, size_t nbytes, const char *model_
     if (!out) return onyxi_fail(e, ONYX_INVALID_ARG, "out is NULL");
     *out = NULL;
     if (!bytes && nbytes) return onyxi_fail(e, ONYX_INVALID_ARG, "bytes is NULL");
-    size_t max_bytes = limits && limits->max_file_bytes ? limits->max_file_bytes
-                                                         : DEFAULT_MAX_FILE_BYTES;
+    size_t max_bytes =
+        limits && limits->max_file_bytes ? limits->max_file_bytes : DEFAULT_MAX_FILE_BYTES;
     long long max_nodes = limits && limits->max_nodes > 0 ? limits->max_nodes : DEFAULT_MAX_NODES;
     if (nbytes == 0)
         return onyxi_fail(e, ONYX_INVALID_MODEL, "not a valid ONNX ModelProto (0 bytes)");
     if (nbytes > max_bytes)
-        return onyxi_fail(e, ONYX_UNSUPPORTED, "the model has %zu bytes, more than the limit of %zu",
-                          nbytes, max_bytes);
+        return onyxi_fail(e, ONYX_UNSUPPORTED,
+                          "the model has %zu bytes, more than the limit of %zu", nbytes, max_bytes);
     if (too_deep(&onnx__model_proto__descriptor, bytes, (const uint8_t *)bytes + nbytes, 0))
         return onyxi_fail(e, ONYX_INVALID_MODEL,
                           "the model nests messages more than %d levels deep", MAX_NESTING);

@@ -17,13 +17,23 @@
 #endif
 
 /* The typed repeated field a dtype uses and how many of its entries one element takes. */
-typedef enum { FIELD_NONE, FIELD_FLOAT, FIELD_INT32, FIELD_INT64, FIELD_DOUBLE, FIELD_UINT64 } field;
+typedef enum {
+    FIELD_NONE,
+    FIELD_FLOAT,
+    FIELD_INT32,
+    FIELD_INT64,
+    FIELD_DOUBLE,
+    FIELD_UINT64
+} field;
 
 static field typed_field(onyx_dtype dt, size_t *per_elem) {
     *per_elem = 1;
     switch (dt) {
-    case ONYX_DTYPE_FLOAT32: return FIELD_FLOAT;
-    case ONYX_DTYPE_COMPLEX64: *per_elem = 2; return FIELD_FLOAT;
+    case ONYX_DTYPE_FLOAT32:
+        return FIELD_FLOAT;
+    case ONYX_DTYPE_COMPLEX64:
+        *per_elem = 2;
+        return FIELD_FLOAT;
     case ONYX_DTYPE_INT32:
     case ONYX_DTYPE_INT16:
     case ONYX_DTYPE_INT8:
@@ -31,31 +41,44 @@ static field typed_field(onyx_dtype dt, size_t *per_elem) {
     case ONYX_DTYPE_UINT8:
     case ONYX_DTYPE_BOOL:
     case ONYX_DTYPE_FLOAT16:
-    case ONYX_DTYPE_BFLOAT16: return FIELD_INT32;
-    case ONYX_DTYPE_INT64: return FIELD_INT64;
-    case ONYX_DTYPE_FLOAT64: return FIELD_DOUBLE;
-    case ONYX_DTYPE_COMPLEX128: *per_elem = 2; return FIELD_DOUBLE;
+    case ONYX_DTYPE_BFLOAT16:
+        return FIELD_INT32;
+    case ONYX_DTYPE_INT64:
+        return FIELD_INT64;
+    case ONYX_DTYPE_FLOAT64:
+        return FIELD_DOUBLE;
+    case ONYX_DTYPE_COMPLEX128:
+        *per_elem = 2;
+        return FIELD_DOUBLE;
     case ONYX_DTYPE_UINT32:
-    case ONYX_DTYPE_UINT64: return FIELD_UINT64;
-    default: return FIELD_NONE;
+    case ONYX_DTYPE_UINT64:
+        return FIELD_UINT64;
+    default:
+        return FIELD_NONE;
     }
 }
 
 static const char *field_name(field f) {
-    static const char *names[] = {"none", "float_data", "int32_data", "int64_data",
-                                  "double_data", "uint64_data"};
+    static const char *names[] = {"none",       "float_data",  "int32_data",
+                                  "int64_data", "double_data", "uint64_data"};
     return names[f];
 }
 
 /* Number of entries in tp's typed field f. */
 static size_t field_count(const Onnx__TensorProto *tp, field f) {
     switch (f) {
-    case FIELD_FLOAT: return tp->n_float_data;
-    case FIELD_INT32: return tp->n_int32_data;
-    case FIELD_INT64: return tp->n_int64_data;
-    case FIELD_DOUBLE: return tp->n_double_data;
-    case FIELD_UINT64: return tp->n_uint64_data;
-    default: return 0;
+    case FIELD_FLOAT:
+        return tp->n_float_data;
+    case FIELD_INT32:
+        return tp->n_int32_data;
+    case FIELD_INT64:
+        return tp->n_int64_data;
+    case FIELD_DOUBLE:
+        return tp->n_double_data;
+    case FIELD_UINT64:
+        return tp->n_uint64_data;
+    default:
+        return 0;
     }
 }
 
@@ -65,10 +88,17 @@ static size_t field_count(const Onnx__TensorProto *tp, field f) {
 static void convert_typed(const Onnx__TensorProto *tp, onyx_dtype dt, size_t count, void *dst) {
     size_t esize = onyxi_dtype_size(dt);
     unsigned char *out = dst;
+    if (count == 0) return; /* the field's pointer may be NULL */
     switch (typed_field(dt, &(size_t){0})) {
-    case FIELD_FLOAT: memcpy(dst, tp->float_data, count * esize); break;
-    case FIELD_INT64: memcpy(dst, tp->int64_data, count * esize); break;
-    case FIELD_DOUBLE: memcpy(dst, tp->double_data, count * esize); break;
+    case FIELD_FLOAT:
+        memcpy(dst, tp->float_data, count * esize);
+        break;
+    case FIELD_INT64:
+        memcpy(dst, tp->int64_data, count * esize);
+        break;
+    case FIELD_DOUBLE:
+        memcpy(dst, tp->double_data, count * esize);
+        break;
     case FIELD_INT32:
         for (size_t i = 0; i < count; i++) {
             int32_t v = tp->int32_data[i];
@@ -92,12 +122,15 @@ static void convert_typed(const Onnx__TensorProto *tp, onyx_dtype dt, size_t cou
             }
         }
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
 /* A block for nbytes of tensor data; a zero-size tensor gets a small dummy block. */
-static void *alloc_data(size_t nbytes) { return onyxi_malloc(nbytes ? nbytes : 1); }
+static void *alloc_data(size_t nbytes) {
+    return onyxi_malloc(nbytes ? nbytes : 1);
+}
 
 onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model_dir,
                                   const char *what, onyx_tensor *t, onyxi_err *e) {
@@ -110,14 +143,14 @@ onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model
     if (!onyxi_dtype_known(dt))
         return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: unknown data_type %d", what, dt);
     if (tp->n_dims > ONYXI_MAX_RANK)
-        return onyxi_fail(e, ONYX_UNSUPPORTED, "%s: rank %zu is more than the supported %d",
-                          what, tp->n_dims, ONYXI_MAX_RANK);
+        return onyxi_fail(e, ONYX_UNSUPPORTED, "%s: rank %zu is more than the supported %d", what,
+                          tp->n_dims, ONYXI_MAX_RANK);
     t->dtype = (onyx_dtype)dt;
     t->rank = (int)tp->n_dims;
     for (int i = 0; i < t->rank; i++) {
         if (tp->dims[i] < 0)
-            return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: dimension %d is %lld, must be >= 0",
-                              what, i, (long long)tp->dims[i]);
+            return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: dimension %d is %lld, must be >= 0", what,
+                              i, (long long)tp->dims[i]);
         t->dims[i] = tp->dims[i];
     }
     size_t nbytes;
@@ -133,18 +166,18 @@ onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model
     field f = typed_field(t->dtype, &per_elem);
     size_t typed_total = tp->n_float_data + tp->n_int32_data + tp->n_int64_data +
                          tp->n_double_data + tp->n_uint64_data + tp->n_string_data;
-    int external = tp->has_data_location &&
-                   tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    int external =
+        tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     if (external) {
         ONYXI_CHECK(onyxi_pb_external_read(tp, model_dir, what, nbytes, &t->data, e));
     } else if (tp->has_raw_data) {
         if (typed_total)
-            return onyxi_fail(e, ONYX_INVALID_MODEL,
-                              "%s: has both raw_data and typed data fields", what);
+            return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: has both raw_data and typed data fields",
+                              what);
         if (tp->raw_data.len != nbytes)
             return onyxi_fail(e, ONYX_INVALID_MODEL,
-                              "%s: raw_data has %zu bytes, expected %zu (%zu elements of %s)",
-                              what, tp->raw_data.len, nbytes, count, onyx_dtype_name(t->dtype));
+                              "%s: raw_data has %zu bytes, expected %zu (%zu elements of %s)", what,
+                              tp->raw_data.len, nbytes, count, onyx_dtype_name(t->dtype));
         t->data = alloc_data(nbytes);
         if (!t->data) return onyxi_fail(e, ONYX_NOMEM, "%s: out of memory for data", what);
         if (nbytes) memcpy(t->data, tp->raw_data.data, nbytes);
@@ -156,8 +189,8 @@ onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model
                               onyx_dtype_name(t->dtype), field_name(f));
         /* count * per_elem cannot overflow: nbytes = count * size did not, size >= per_elem */
         if (have != count * per_elem)
-            return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: %s has %zu values, expected %zu",
-                              what, field_name(f), have, count * per_elem);
+            return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: %s has %zu values, expected %zu", what,
+                              field_name(f), have, count * per_elem);
         t->data = alloc_data(nbytes);
         if (!t->data) return onyxi_fail(e, ONYX_NOMEM, "%s: out of memory for data", what);
         convert_typed(tp, t->dtype, count * per_elem, t->data);
@@ -173,10 +206,9 @@ onyx_status onyxi_pb_type_to_ir(const Onnx__TypeProto *tp, const char *what, ony
     t->rank = -1;
     if (!tp) return ONYX_OK; /* allowed by ONNX: the type is then inferred */
     if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
-        const char *kind = tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE ? "sequence"
-                           : tp->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE    ? "map"
-                           : tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE
-                               ? "optional"
+        const char *kind = tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE   ? "sequence"
+                           : tp->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE      ? "map"
+                           : tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE ? "optional"
                            : tp->value_case == ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE
                                ? "sparse tensor"
                                : "missing";
@@ -194,8 +226,8 @@ onyx_status onyxi_pb_type_to_ir(const Onnx__TypeProto *tp, const char *what, ony
     t->dtype = (onyx_dtype)dt;
     if (!tt->shape) return ONYX_OK; /* unknown rank */
     if (tt->shape->n_dim > ONYXI_MAX_RANK)
-        return onyxi_fail(e, ONYX_UNSUPPORTED, "%s: rank %zu is more than the supported %d",
-                          what, tt->shape->n_dim, ONYXI_MAX_RANK);
+        return onyxi_fail(e, ONYX_UNSUPPORTED, "%s: rank %zu is more than the supported %d", what,
+                          tt->shape->n_dim, ONYXI_MAX_RANK);
     t->rank = (int)tt->shape->n_dim;
     for (int i = 0; i < t->rank; i++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[i];
