@@ -107,8 +107,7 @@ END_TEST
 static float sigmoid_ref(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 START_TEST(test_api_model_and_options_freed_after_create) {
-    onyx_model *m = NULL;
-    ck_assert_int_eq(onyx_model_load_file(SIGMOID_MODEL, &m), ONYX_OK);
+    onyx_model *m = tu_load_model(SIGMOID_MODEL);
     ck_assert_int_eq(onyx_model_input_count(m), 1);
     ck_assert_int_eq(onyx_model_output_count(m), 1);
     const onyx_tensor *in = onyx_model_input(m, 0);
@@ -151,8 +150,7 @@ START_TEST(test_api_model_and_options_freed_after_create) {
 END_TEST
 
 START_TEST(test_api_bind_errors_name_the_problem) {
-    onyx_model *m = NULL;
-    ck_assert_int_eq(onyx_model_load_file(SIGMOID_MODEL, &m), ONYX_OK);
+    onyx_model *m = tu_load_model(SIGMOID_MODEL);
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     float x[60] = {0};
@@ -197,8 +195,7 @@ START_TEST(test_api_bind_errors_name_the_problem) {
 END_TEST
 
 START_TEST(test_api_session_outlives_model_and_sessions_are_independent) {
-    onyx_model *m = NULL;
-    ck_assert_int_eq(onyx_model_load_file(SIGMOID_MODEL, &m), ONYX_OK);
+    onyx_model *m = tu_load_model(SIGMOID_MODEL);
     onyx_session *a = NULL, *b = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &a), ONYX_OK);
     ck_assert_int_eq(onyx_session_create(m, NULL, &b), ONYX_OK);
@@ -238,9 +235,5 @@ int main(void) {
     tcase_add_test(tc2, test_api_bind_errors_name_the_problem);
     tcase_add_test(tc2, test_api_session_outlives_model_and_sessions_are_independent);
     suite_add_tcase(s, tc2);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s);
 }

@@ -1,8 +1,8 @@
 /*
  * Tests of the `onyx` command-line program (tools/): runs the built binary (ONYX_TEST_CLI)
  * with fork/exec, captures stdout, stderr and the exit status, and checks the output of
- * help, info, run, test and bench on ONNX node test folders, on small models encoded here
- * by hand (symbolic dims, an op onyx does not have), and on malformed input.
+ * help, info, run, test and bench on ONNX node test folders, on small models built here
+ * with pbbuild.h (symbolic dims, an op onyx does not have), and on malformed input.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "onyx.h"
+#include "pbbuild.h"
 #include "testutil.h"
 
 #define SIGMOID_DIR ONYX_TEST_NODE_DIR "/test_sigmoid"
@@ -152,103 +153,35 @@ static onyx_tensor *load_pb(const char *path) {
     return t;
 }
 
-/* ---- a tiny protobuf writer for hand-made models ---- */
-
-typedef struct pbuf {
-    unsigned char b[2048];
-    size_t n;
-} pbuf;
-
-static void pb_varint(pbuf *p, uint64_t v) {
-    do {
-        ck_assert_uint_lt(p->n, sizeof p->b);
-        p->b[p->n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-}
-
-static void pb_int(pbuf *p, int field, uint64_t v) {
-    pb_varint(p, (uint64_t)field << 3);
-    pb_varint(p, v);
-}
-
-static void pb_bytes(pbuf *p, int field, const void *d, size_t n) {
-    pb_varint(p, ((uint64_t)field << 3) | 2);
-    pb_varint(p, n);
-    ck_assert_uint_le(p->n + n, sizeof p->b);
-    memcpy(p->b + p->n, d, n);
-    p->n += n;
-}
-
-static void pb_str(pbuf *p, int field, const char *s) {
-    pb_bytes(p, field, s, strlen(s));
-}
-static void pb_msg(pbuf *p, int field, const pbuf *m) {
-    pb_bytes(p, field, m->b, m->n);
-}
-
-/* ValueInfoProto of a float tensor [2, dim_param]. */
-static void pb_value_info(pbuf *p, int field, const char *name, const char *dim_param) {
-    pbuf d0 = {{0}, 0}, d1 = {{0}, 0}, shape = {{0}, 0}, tt = {{0}, 0}, type = {{0}, 0},
-         vi = {{0}, 0};
-    pb_int(&d0, 1, 2);         /* Dimension.dim_value */
-    pb_str(&d1, 2, dim_param); /* Dimension.dim_param */
-    pb_msg(&shape, 1, &d0);
-    pb_msg(&shape, 1, &d1);
-    pb_int(&tt, 1, ONYX_DTYPE_FLOAT32); /* TypeProto.Tensor.elem_type */
-    pb_msg(&tt, 2, &shape);
-    pb_msg(&type, 1, &tt); /* TypeProto.tensor_type */
-    pb_str(&vi, 1, name);
-    pb_msg(&vi, 2, &type);
-    pb_msg(p, field, &vi);
-}
-
-/* NodeProto op(in0[, in1]) -> out, named after its output, with an optional int attribute
- * (attr NULL: none). */
-static void pb_node(pbuf *g, const char *op, const char *in0, const char *in1, const char *out,
-                    const char *attr, int64_t attr_value) {
-    pbuf n = {{0}, 0}, a = {{0}, 0};
-    pb_str(&n, 1, in0);
-    if (in1) pb_str(&n, 1, in1);
-    pb_str(&n, 2, out);
-    pb_str(&n, 3, out);
-    pb_str(&n, 4, op);
-    if (attr) {
-        pb_str(&a, 1, attr);                 /* AttributeProto.name */
-        pb_int(&a, 3, (uint64_t)attr_value); /* .i */
-        pb_int(&a, 20, 2);                   /* .type = INT */
-        pb_msg(&n, 5, &a);
-    }
-    pb_msg(g, 1, &n);
-}
+/* ---- a hand-made model ---- */
 
 /* Writes the model y = Last(Sigmoid(Sigmoid(Concat(x, w, axis=1)))) with x float [2, N],
  * y float [2, M] and the initializer w = [[0.5], [-0.5]], opset 13, to path. Last is
  * Sigmoid, or when bad_op is not NULL that op type (which onyx has no kernel for). Only
  * ops of the core set are used so that the model runs in every build. */
 static void write_model(const char *path, const char *bad_op) {
-    pbuf g = {{0}, 0}, w = {{0}, 0}, opset = {{0}, 0}, m = {{0}, 0};
-    pb_node(&g, "Concat", "x", "w", "a", "axis", 1);
-    pb_node(&g, "Sigmoid", "a", NULL, "b", NULL, 0);
-    pb_node(&g, "Sigmoid", "b", NULL, "c", NULL, 0);
-    pb_node(&g, bad_op ? bad_op : "Sigmoid", "c", NULL, "y", NULL, 0);
-    pb_str(&g, 2, "cli_graph");
-    const float wv[2] = {0.5f, -0.5f};
-    pb_int(&w, 1, 2); /* TensorProto.dims */
-    pb_int(&w, 1, 1);
-    pb_int(&w, 2, ONYX_DTYPE_FLOAT32); /* data_type */
-    pb_str(&w, 8, "w");                /* name */
-    pb_bytes(&w, 9, wv, sizeof wv);    /* raw_data (little-endian host) */
-    pb_msg(&g, 5, &w);                 /* GraphProto.initializer */
-    pb_value_info(&g, 11, "x", "N");
-    pb_value_info(&g, 12, "y", "M");
-    pb_int(&opset, 2, 13);
-    pb_int(&m, 1, 8); /* ir_version */
-    pb_str(&m, 2, "cli-test");
-    pb_str(&m, 3, "4.5");
-    pb_msg(&m, 7, &g);
-    pb_msg(&m, 8, &opset);
-    write_bytes(path, m.b, m.n);
+    static const float wv[2] = {0.5f, -0.5f};
+    static const int64_t w_dims[2] = {2, 1}, io_dims[2] = {2, -1};
+    static const char *const x_params[2] = {NULL, "N"}, *const y_params[2] = {NULL, "M"};
+    mb *b = mb_new(13);
+    b->model.producer_name = mb_str(b, "cli-test");
+    b->model.producer_version = mb_str(b, "4.5");
+    b->graph.name = mb_str(b, "cli_graph");
+    Onnx__NodeProto *concat = mb_node(b, "Concat", "a", "x,w", "a");
+    Onnx__AttributeProto *axis =
+        mb_attr(b, concat, "axis", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    axis->has_i = 1;
+    axis->i = 1;
+    mb_node(b, "Sigmoid", "b", "a", "b");
+    mb_node(b, "Sigmoid", "c", "b", "c");
+    mb_node(b, bad_op ? bad_op : "Sigmoid", "y", "c", "y");
+    mb_raw(mb_tensor(b, 1, "w", ONYX_DTYPE_FLOAT32, 2, w_dims), wv, sizeof wv);
+    mb_value(b, 0, "x", ONYX_DTYPE_FLOAT32, 2, io_dims, x_params);
+    mb_value(b, 1, "y", ONYX_DTYPE_FLOAT32, 2, io_dims, y_params);
+    size_t len = 0;
+    uint8_t *bytes = mb_pack(b, &len);
+    write_bytes(path, bytes, len);
+    free(bytes);
 }
 
 static const char *tmp_path(char *buf, size_t len, const char *name) {
@@ -822,9 +755,5 @@ static Suite *cli_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(cli_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(cli_suite());
 }

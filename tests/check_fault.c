@@ -85,9 +85,5 @@ int main(void) {
     tcase_add_test(tc, test_fault_symbolic_model_every_allocation);
     tcase_add_test(tc, test_fault_node_test_model_every_allocation);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s);
 }

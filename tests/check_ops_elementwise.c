@@ -143,9 +143,5 @@ Suite *ops_elementwise_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(ops_elementwise_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tu_run_suite(ops_elementwise_suite());
 }

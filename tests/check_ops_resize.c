@@ -636,248 +636,203 @@ END_TEST
 
 /* ---- ONNX backend node tests (ONNX 1.12, test_data_set_0), data pasted ---- */
 
+/* One node test as its model.onnx has it. X is always 1, 2, 3, ... in row-major order. The
+ * node has the inputs X, roi, scales (and sizes when given); absent ones are marked absent,
+ * except that the opset-11 model passes roi and scales as empty tensors. */
+typedef struct node_case {
+    int64_t opset;                         /* 0: 13 */
+    const char *ctm, *mode, *nearest_mode; /* attributes; NULL: not set */
+    float cubic_coeff_a;                   /* 0: not set (no node test uses a = 0) */
+    int64_t exclude_outside;               /* 0: not set */
+    float extrapolation_value;             /* 0: not set */
+    int64_t xdims[4];
+    const float *roi;     /* 8 values; NULL: absent */
+    float scales[4];      /* all 0: absent */
+    int64_t sizes[4];     /* all 0: no sizes input (the node has 3 inputs) */
+    int empty_roi_scales; /* roi and scales are empty tensors instead */
+    int64_t ydims[4];
+    const float *want;
+} node_case;
+
+static void run_node_case(const node_case *c) {
+    static const float x[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
+                              9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
+    static const int64_t d_empty[] = {0}, d_roi[] = {8}, d4[] = {4};
+    int has_sizes = c->sizes[0] != 0;
+    onyxi_node *n = tu_node_new("Resize", c->opset ? c->opset : 13, has_sizes ? 4 : 3, 1);
+    if (c->ctm) tu_attr_string(n, "coordinate_transformation_mode", c->ctm);
+    if (c->cubic_coeff_a != 0) tu_attr_float(n, "cubic_coeff_a", c->cubic_coeff_a);
+    if (c->exclude_outside) tu_attr_int(n, "exclude_outside", c->exclude_outside);
+    if (c->extrapolation_value != 0)
+        tu_attr_float(n, "extrapolation_value", c->extrapolation_value);
+    tu_attr_string(n, "mode", c->mode);
+    if (c->nearest_mode) tu_attr_string(n, "nearest_mode", c->nearest_mode);
+    ck_assert_int_le(onyxi_shape_count(4, c->xdims), (int64_t)(sizeof x / sizeof x[0]));
+    onyx_tensor *in[4] = {tu_tensor(ONYX_DTYPE_FLOAT32, 4, c->xdims, x), NULL, NULL, NULL};
+    if (c->empty_roi_scales) {
+        in[1] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d_empty, NULL);
+        in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d_empty, NULL);
+    }
+    if (c->roi) in[1] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d_roi, c->roi);
+    if (c->scales[0] != 0) in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d4, c->scales);
+    if (has_sizes) in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d4, c->sizes);
+    for (int k = 1; k < n->n_inputs; k++)
+        if (!in[k]) tu_node_absent_input(n, k);
+    expect_resize(n, in, 4, c->ydims, c->want, NODE_ATOL, NODE_RTOL);
+}
+
 START_TEST(test_resize_node_downsample_scales_cubic) {
     /* test_resize_downsample_scales_cubic (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.800000012f, 0.800000012f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 3, 3};
     static const float want[] = {1.47119141f, 2.78125f,    4.08251953f, 6.71142578f, 8.02148438f,
                                  9.32275391f, 11.9165039f, 13.2265625f, 14.527832f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 0.800000012f, 0.800000012f},
+                         .ydims = {1, 1, 3, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_scales_cubic_A_n0p5_exclude_outside) {
     /* test_resize_downsample_scales_cubic_A_n0p5_exclude_outside (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_float(n, "cubic_coeff_a", -0.5f);
-    tu_attr_int(n, "exclude_outside", 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.800000012f, 0.800000012f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 3, 3};
     static const float want[] = {1.36812675f, 2.6695013f, 4.01333666f, 6.57362509f, 7.875f,
                                  9.21883488f, 11.948966f, 13.2503414f, 14.5941763f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.cubic_coeff_a = -0.5f,
+                         .exclude_outside = 1,
+                         .mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 0.800000012f, 0.800000012f},
+                         .ydims = {1, 1, 3, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_scales_cubic_align_corners) {
     /* test_resize_downsample_scales_cubic_align_corners (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "align_corners");
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.800000012f, 0.800000012f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 3, 3};
     static const float want[] = {1.0f,        2.39519167f, 3.7903831f,  6.5807662f, 7.97595787f,
                                  9.37114906f, 12.1615324f, 13.5567236f, 14.9519157f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "align_corners",
+                         .mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 0.800000012f, 0.800000012f},
+                         .ydims = {1, 1, 3, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_scales_linear) {
     /* test_resize_downsample_scales_linear (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 4};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.600000024f, 0.600000024f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 1, 2};
     static const float want[] = {2.66666651f, 4.33333302f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "linear",
+                         .xdims = {1, 1, 2, 4},
+                         .scales = {1.0f, 1.0f, 0.600000024f, 0.600000024f},
+                         .ydims = {1, 1, 1, 2},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_scales_linear_align_corners) {
     /* test_resize_downsample_scales_linear_align_corners (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "align_corners");
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 4};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.600000024f, 0.600000024f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 1, 2};
     static const float want[] = {1.0f, 3.14285707f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "align_corners",
+                         .mode = "linear",
+                         .xdims = {1, 1, 2, 4},
+                         .scales = {1.0f, 1.0f, 0.600000024f, 0.600000024f},
+                         .ydims = {1, 1, 1, 2},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_scales_nearest) {
     /* test_resize_downsample_scales_nearest (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "nearest");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 4};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 0.600000024f, 0.600000024f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 1, 2};
     static const float want[] = {1.0f, 3.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "nearest",
+                         .xdims = {1, 1, 2, 4},
+                         .scales = {1.0f, 1.0f, 0.600000024f, 0.600000024f},
+                         .ydims = {1, 1, 1, 2},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_sizes_cubic) {
     /* test_resize_downsample_sizes_cubic (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 3, 3};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 3, 3};
     static const float want[] = {1.63078701f, 3.00462961f, 4.37847233f, 7.12615728f, 8.5f,
                                  9.87384224f, 12.6215277f, 13.9953699f, 15.3692131f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 3, 3},
+                         .ydims = {1, 1, 3, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_sizes_linear_pytorch_half_pixel) {
     /* test_resize_downsample_sizes_linear_pytorch_half_pixel (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "pytorch_half_pixel");
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 3, 1};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 3, 1};
     static const float want[] = {1.66666663f, 7.0f, 12.333333f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "pytorch_half_pixel",
+                         .mode = "linear",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 3, 1},
+                         .ydims = {1, 1, 3, 1},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_sizes_nearest) {
     /* test_resize_downsample_sizes_nearest (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "mode", "nearest");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 4};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 1, 3};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 1, 3};
     static const float want[] = {1.0f, 2.0f, 4.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "nearest",
+                         .xdims = {1, 1, 2, 4},
+                         .sizes = {1, 1, 1, 3},
+                         .ydims = {1, 1, 1, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_downsample_sizes_nearest_tf_half_pixel_for_nn) {
     /* test_resize_downsample_sizes_nearest_tf_half_pixel_for_nn (opset 11) */
-    onyxi_node *n = tu_node_new("Resize", 11, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "tf_half_pixel_for_nn");
-    tu_attr_string(n, "mode", "nearest");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    static const int64_t d1[] = {0};
-    in[1] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d1, NULL); /* empty: absent */
-    static const int64_t d2[] = {0};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, NULL); /* empty: absent */
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 3, 2};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 3, 2};
     static const float want[] = {6.0f, 8.0f, 10.0f, 12.0f, 14.0f, 16.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.opset = 11,
+                         .ctm = "tf_half_pixel_for_nn",
+                         .mode = "nearest",
+                         .xdims = {1, 1, 4, 4},
+                         .empty_roi_scales = 1,
+                         .sizes = {1, 1, 3, 2},
+                         .ydims = {1, 1, 3, 2},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_tf_crop_and_resize) {
     /* test_resize_tf_crop_and_resize (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "tf_crop_and_resize");
-    tu_attr_float(n, "extrapolation_value", 10.0f);
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    static const int64_t d1[] = {8};
-    static const float v1[] = {0.0f, 0.0f, 0.400000006f, 0.600000024f,
-                               1.0f, 1.0f, 1.20000005f,  1.70000005f};
-    in[1] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d1, v1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 3, 3};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 3, 3};
+    static const float roi[] = {0.0f, 0.0f, 0.400000006f, 0.600000024f,
+                                1.0f, 1.0f, 1.20000005f,  1.70000005f};
     static const float want[] = {7.60000038f, 10.0f, 10.0f, 12.4000006f, 10.0f,
                                  10.0f,       10.0f, 10.0f, 10.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "tf_crop_and_resize",
+                         .extrapolation_value = 10.0f,
+                         .mode = "linear",
+                         .xdims = {1, 1, 4, 4},
+                         .roi = roi,
+                         .sizes = {1, 1, 3, 3},
+                         .ydims = {1, 1, 3, 3},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_cubic) {
     /* test_resize_upsample_scales_cubic (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         0.47265625f, 0.76953125f, 1.24609375f, 1.875f,      2.28125f,    2.91015625f, 3.38671875f,
         3.68359375f, 1.66015625f, 1.95703125f, 2.43359375f, 3.0625f,     3.46875f,    4.09765625f,
@@ -889,26 +844,17 @@ START_TEST(test_resize_node_upsample_scales_cubic) {
         12.4257812f, 12.9023438f, 13.53125f,   13.9375f,    14.5664062f, 15.0429688f, 15.3398438f,
         13.3164062f, 13.6132812f, 14.0898438f, 14.71875f,   15.125f,     15.7539062f, 16.2304688f,
         16.5273438f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_cubic_A_n0p5_exclude_outside) {
     /* test_resize_upsample_scales_cubic_A_n0p5_exclude_outside (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_float(n, "cubic_coeff_a", -0.5f);
-    tu_attr_int(n, "exclude_outside", 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         0.558823526f, 0.814942062f, 1.35698247f, 1.89705884f, 2.39705873f, 2.93713522f, 3.47917557f,
         3.7352941f,   1.58329761f,  1.83941603f, 2.38145661f, 2.92153287f, 3.42153287f, 3.96160913f,
@@ -920,25 +866,19 @@ START_TEST(test_resize_node_upsample_scales_cubic_A_n0p5_exclude_outside) {
         12.4963503f,  13.0383911f,  13.5784674f, 14.0784674f, 14.6185436f, 15.1605835f, 15.4167023f,
         13.2647057f,  13.5208244f,  14.0628653f, 14.6029415f, 15.1029415f, 15.6430178f, 16.1850586f,
         16.4411774f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.cubic_coeff_a = -0.5f,
+                         .exclude_outside = 1,
+                         .mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_cubic_align_corners) {
     /* test_resize_upsample_scales_cubic_align_corners (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "align_corners");
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         1.0f,        1.34110785f, 1.80029154f, 2.32944608f, 2.67055392f, 3.19970846f, 3.65889215f,
         4.0f,        2.36443138f, 2.70553946f, 3.16472292f, 3.69387746f, 4.03498554f, 4.56413984f,
@@ -950,25 +890,18 @@ START_TEST(test_resize_node_upsample_scales_cubic_align_corners) {
         11.976676f,  12.4358597f, 12.9650145f, 13.3061228f, 13.8352766f, 14.2944603f, 14.6355686f,
         13.0f,       13.3411083f, 13.800292f,  14.3294458f, 14.6705542f, 15.199708f,  15.6588917f,
         16.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "align_corners",
+                         .mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_cubic_asymmetric) {
     /* test_resize_upsample_scales_cubic_asymmetric (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "asymmetric");
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         1.0f,    1.40625f,  2.0f,    2.5f,    3.0f,    3.59375f,  4.0f,    4.09375f,
         2.625f,  3.03125f,  3.625f,  4.125f,  4.625f,  5.21875f,  5.625f,  5.71875f,
@@ -978,86 +911,61 @@ START_TEST(test_resize_node_upsample_scales_cubic_asymmetric) {
         11.375f, 11.78125f, 12.375f, 12.875f, 13.375f, 13.96875f, 14.375f, 14.46875f,
         13.0f,   13.40625f, 14.0f,   14.5f,   15.0f,   15.59375f, 16.0f,   16.09375f,
         13.375f, 13.78125f, 14.375f, 14.875f, 15.375f, 15.96875f, 16.375f, 16.46875f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "asymmetric",
+                         .mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_linear) {
     /* test_resize_upsample_scales_linear (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 2};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 4, 4};
     static const float want[] = {1.0f, 1.25f, 1.75f, 2.0f, 1.5f, 1.75f, 2.25f, 2.5f,
                                  2.5f, 2.75f, 3.25f, 3.5f, 3.0f, 3.25f, 3.75f, 4.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "linear",
+                         .xdims = {1, 1, 2, 2},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 4, 4},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_linear_align_corners) {
     /* test_resize_upsample_scales_linear_align_corners (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "align_corners");
-    tu_attr_string(n, "mode", "linear");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 2};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 2.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 4, 4};
     static const float want[] = {1.0f,        1.33333337f, 1.66666663f, 2.0f,
                                  1.66666663f, 2.0f,        2.33333325f, 2.66666675f,
                                  2.33333325f, 2.66666675f, 3.0f,        3.33333325f,
                                  3.0f,        3.33333325f, 3.66666675f, 4.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "align_corners",
+                         .mode = "linear",
+                         .xdims = {1, 1, 2, 2},
+                         .scales = {1.0f, 1.0f, 2.0f, 2.0f},
+                         .ydims = {1, 1, 4, 4},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_scales_nearest) {
     /* test_resize_upsample_scales_nearest (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 3, 1);
-    tu_attr_string(n, "mode", "nearest");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 2};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    static const int64_t d2[] = {4};
-    static const float v2[] = {1.0f, 1.0f, 2.0f, 3.0f};
-    in[2] = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d2, v2);
-    static const int64_t ydims[] = {1, 1, 4, 6};
     static const float want[] = {1.0f, 1.0f, 1.0f, 2.0f, 2.0f, 2.0f, 1.0f, 1.0f,
                                  1.0f, 2.0f, 2.0f, 2.0f, 3.0f, 3.0f, 3.0f, 4.0f,
                                  4.0f, 4.0f, 3.0f, 3.0f, 3.0f, 4.0f, 4.0f, 4.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "nearest",
+                         .xdims = {1, 1, 2, 2},
+                         .scales = {1.0f, 1.0f, 2.0f, 3.0f},
+                         .ydims = {1, 1, 4, 6},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_sizes_cubic) {
     /* test_resize_upsample_sizes_cubic (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "mode", "cubic");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 9, 10};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 9, 10};
     static const float want[] = {
         0.455079228f, 0.640579224f, 0.971579194f, 1.42257917f, 1.9073292f,  2.22332931f,
         2.7080791f,   3.15907931f,  3.49007916f,  3.67557931f, 1.39437962f, 1.57987964f,
@@ -1074,111 +982,85 @@ START_TEST(test_resize_node_upsample_sizes_cubic) {
         12.9016199f,  13.3526201f,  13.8373699f,  14.1533699f, 14.6381207f, 15.0891199f,
         15.4201202f,  15.6056204f,  13.3244209f,  13.5099211f, 13.8409204f, 14.2919207f,
         14.7766705f,  15.0926704f,  15.5774212f,  16.0284214f, 16.3594208f, 16.54492f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "cubic",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 9, 10},
+                         .ydims = {1, 1, 9, 10},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_sizes_nearest) {
     /* test_resize_upsample_sizes_nearest (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "mode", "nearest");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 2, 2};
-    static const float v0[] = {1.0f, 2.0f, 3.0f, 4.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 7, 8};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 7, 8};
     static const float want[] = {
         1.0f, 1.0f, 1.0f, 1.0f, 2.0f, 2.0f, 2.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f, 2.0f, 2.0f,
         2.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f, 2.0f, 2.0f, 2.0f, 2.0f, 1.0f, 1.0f, 1.0f, 1.0f,
         2.0f, 2.0f, 2.0f, 2.0f, 3.0f, 3.0f, 3.0f, 3.0f, 4.0f, 4.0f, 4.0f, 4.0f, 3.0f, 3.0f,
         3.0f, 3.0f, 4.0f, 4.0f, 4.0f, 4.0f, 3.0f, 3.0f, 3.0f, 3.0f, 4.0f, 4.0f, 4.0f, 4.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.mode = "nearest",
+                         .xdims = {1, 1, 2, 2},
+                         .sizes = {1, 1, 7, 8},
+                         .ydims = {1, 1, 7, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_sizes_nearest_ceil_half_pixel) {
     /* test_resize_upsample_sizes_nearest_ceil_half_pixel (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "half_pixel");
-    tu_attr_string(n, "mode", "nearest");
-    tu_attr_string(n, "nearest_mode", "ceil");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 8, 8};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         1.0f,  2.0f,  2.0f,  3.0f,  3.0f,  4.0f,  4.0f,  4.0f,  5.0f,  6.0f,  6.0f,  7.0f,  7.0f,
         8.0f,  8.0f,  8.0f,  5.0f,  6.0f,  6.0f,  7.0f,  7.0f,  8.0f,  8.0f,  8.0f,  9.0f,  10.0f,
         10.0f, 11.0f, 11.0f, 12.0f, 12.0f, 12.0f, 9.0f,  10.0f, 10.0f, 11.0f, 11.0f, 12.0f, 12.0f,
         12.0f, 13.0f, 14.0f, 14.0f, 15.0f, 15.0f, 16.0f, 16.0f, 16.0f, 13.0f, 14.0f, 14.0f, 15.0f,
         15.0f, 16.0f, 16.0f, 16.0f, 13.0f, 14.0f, 14.0f, 15.0f, 15.0f, 16.0f, 16.0f, 16.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "half_pixel",
+                         .mode = "nearest",
+                         .nearest_mode = "ceil",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 8, 8},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_sizes_nearest_floor_align_corners) {
     /* test_resize_upsample_sizes_nearest_floor_align_corners (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "align_corners");
-    tu_attr_string(n, "mode", "nearest");
-    tu_attr_string(n, "nearest_mode", "floor");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 8, 8};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         1.0f,  1.0f,  1.0f,  2.0f,  2.0f,  3.0f,  3.0f,  4.0f,  1.0f,  1.0f,  1.0f,  2.0f, 2.0f,
         3.0f,  3.0f,  4.0f,  1.0f,  1.0f,  1.0f,  2.0f,  2.0f,  3.0f,  3.0f,  4.0f,  5.0f, 5.0f,
         5.0f,  6.0f,  6.0f,  7.0f,  7.0f,  8.0f,  5.0f,  5.0f,  5.0f,  6.0f,  6.0f,  7.0f, 7.0f,
         8.0f,  9.0f,  9.0f,  9.0f,  10.0f, 10.0f, 11.0f, 11.0f, 12.0f, 9.0f,  9.0f,  9.0f, 10.0f,
         10.0f, 11.0f, 11.0f, 12.0f, 13.0f, 13.0f, 13.0f, 14.0f, 14.0f, 15.0f, 15.0f, 16.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "align_corners",
+                         .mode = "nearest",
+                         .nearest_mode = "floor",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 8, 8},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
 START_TEST(test_resize_node_upsample_sizes_nearest_round_prefer_ceil_asymmetric) {
     /* test_resize_upsample_sizes_nearest_round_prefer_ceil_asymmetric (opset 13) */
-    onyxi_node *n = tu_node_new("Resize", 13, 4, 1);
-    tu_attr_string(n, "coordinate_transformation_mode", "asymmetric");
-    tu_attr_string(n, "mode", "nearest");
-    tu_attr_string(n, "nearest_mode", "round_prefer_ceil");
-    onyx_tensor *in[4] = {NULL, NULL, NULL, NULL};
-    static const int64_t d0[] = {1, 1, 4, 4};
-    static const float v0[] = {1.0f, 2.0f,  3.0f,  4.0f,  5.0f,  6.0f,  7.0f,  8.0f,
-                               9.0f, 10.0f, 11.0f, 12.0f, 13.0f, 14.0f, 15.0f, 16.0f};
-    in[0] = tu_tensor(ONYX_DTYPE_FLOAT32, 4, d0, v0);
-    tu_node_absent_input(n, 1);
-    tu_node_absent_input(n, 2);
-    static const int64_t d3[] = {4};
-    static const int64_t v3[] = {1, 1, 8, 8};
-    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, d3, v3);
-    static const int64_t ydims[] = {1, 1, 8, 8};
     static const float want[] = {
         1.0f,  2.0f,  2.0f,  3.0f,  3.0f,  4.0f,  4.0f,  4.0f,  5.0f,  6.0f,  6.0f,  7.0f,  7.0f,
         8.0f,  8.0f,  8.0f,  5.0f,  6.0f,  6.0f,  7.0f,  7.0f,  8.0f,  8.0f,  8.0f,  9.0f,  10.0f,
         10.0f, 11.0f, 11.0f, 12.0f, 12.0f, 12.0f, 9.0f,  10.0f, 10.0f, 11.0f, 11.0f, 12.0f, 12.0f,
         12.0f, 13.0f, 14.0f, 14.0f, 15.0f, 15.0f, 16.0f, 16.0f, 16.0f, 13.0f, 14.0f, 14.0f, 15.0f,
         15.0f, 16.0f, 16.0f, 16.0f, 13.0f, 14.0f, 14.0f, 15.0f, 15.0f, 16.0f, 16.0f, 16.0f};
-    expect_resize(n, in, 4, ydims, want, NODE_ATOL, NODE_RTOL);
+    const node_case c = {.ctm = "asymmetric",
+                         .mode = "nearest",
+                         .nearest_mode = "round_prefer_ceil",
+                         .xdims = {1, 1, 4, 4},
+                         .sizes = {1, 1, 8, 8},
+                         .ydims = {1, 1, 8, 8},
+                         .want = want};
+    run_node_case(&c);
 }
 END_TEST
 
@@ -1254,9 +1136,5 @@ static Suite *ops_resize_suite(void) {
 }
 
 int main(void) {
-    SRunner *sr = srunner_create(ops_resize_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(ops_resize_suite());
 }

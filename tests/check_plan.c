@@ -108,8 +108,7 @@ END_TEST
 /* Through a real session: a chain of 6 sigmoids on 4 KiB tensors needs 2 live buffers plus
  * the output, not 6. */
 START_TEST(test_plan_session_arena_smaller_than_sum) {
-    onyx_model *m = NULL;
-    ck_assert_int_eq(onyx_model_load_file(ONYX_TEST_DATA_DIR "/sigmoid_chain.onnx", &m), ONYX_OK);
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/sigmoid_chain.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     size_t arena = onyx_session_arena_bytes(s), sum = onyx_session_intermediate_bytes(s);
@@ -134,9 +133,5 @@ int main(void) {
     TCase *tc2 = tcase_create("session");
     tcase_add_test(tc2, test_plan_session_arena_smaller_than_sum);
     suite_add_tcase(s, tc2);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s);
 }

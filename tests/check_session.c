@@ -10,17 +10,8 @@
 
 #include "testutil.h"
 
-static onyx_model *load(const char *name) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", ONYX_TEST_DATA_DIR, name);
-    onyx_model *m = NULL;
-    onyx_status rc = onyx_model_load_file(path, &m);
-    ck_assert_msg(rc == ONYX_OK, "load %s: %s", name, onyx_model_errmsg(m));
-    return m;
-}
-
 START_TEST(test_session_symbolic_dims_follow_bound_shape) {
-    onyx_model *m = load("dyn_sigmoid.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/dyn_sigmoid.onnx");
     ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 0), -1);
     ck_assert_int_eq(onyx_tensor_dim(onyx_model_input(m, 0), 1), 3);
     ck_assert_str_eq(onyx_tensor_dim_param(onyx_model_input(m, 0), 0), "N");
@@ -50,7 +41,7 @@ START_TEST(test_session_symbolic_dims_follow_bound_shape) {
 END_TEST
 
 START_TEST(test_session_symbolic_dim_conflict_is_shape_mismatch) {
-    onyx_model *m = load("sym_concat.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/sym_concat.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     float a[6] = {0}, b[9] = {0};
@@ -71,7 +62,7 @@ START_TEST(test_session_symbolic_dim_conflict_is_shape_mismatch) {
 END_TEST
 
 START_TEST(test_session_folds_constants_and_runs_fusion) {
-    onyx_model *m = load("fusion_small.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/fusion_small.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     ck_assert_uint_gt(onyx_session_arena_bytes(s), 0); /* planned at create: fixed shapes */
@@ -104,7 +95,7 @@ START_TEST(test_session_folds_constants_and_runs_fusion) {
 END_TEST
 
 START_TEST(test_session_replans_when_shape_data_changes) {
-    onyx_model *m = load("resize_sizes_input.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/resize_sizes_input.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK); /* waits for the sizes */
     float x[4] = {1, 2, 3, 4};
@@ -132,7 +123,7 @@ START_TEST(test_session_replans_when_shape_data_changes) {
 END_TEST
 
 START_TEST(test_session_run_allocates_nothing) {
-    onyx_model *m = load("fusion_small.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/fusion_small.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     float x[50] = {0};
@@ -154,7 +145,7 @@ END_TEST
 
 START_TEST(test_session_free_releases_everything) {
     long before = onyxi_alloc_live_blocks();
-    onyx_model *m = load("fusion_small.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/fusion_small.onnx");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
     onyx_model_free(m);
@@ -199,7 +190,7 @@ out:
 }
 
 START_TEST(test_session_threads_share_a_model) {
-    onyx_model *m = load("fusion_small.onnx");
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/fusion_small.onnx");
     worker w[4];
     pthread_t t[4];
     for (int i = 0; i < 4; i++) {
@@ -233,9 +224,5 @@ int main(void) {
     tcase_add_test(tc2, test_session_free_releases_everything);
     tcase_add_test(tc2, test_session_threads_share_a_model);
     suite_add_tcase(s, tc2);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return tu_run_suite(s);
 }

@@ -2,12 +2,15 @@
  * Test helpers (see testutil.h). The op harness mirrors what the session does for one
  * node: registry lookup, generic check, infer, then init/run/fini of one implementation.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdir */
+
 #include "testutil.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static char *xstrdup(const char *s) {
     char *c = onyxi_strdup(s);
@@ -244,4 +247,31 @@ void *tu_read_file(const char *path, size_t *nbytes) {
     fclose(f);
     if (buf && nbytes) *nbytes = (size_t)n;
     return buf;
+}
+
+void tu_write_file(const char *dir, const char *name, const void *data, size_t len) {
+    char path[1024];
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    if (len) ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+onyx_model *tu_load_model(const char *path) {
+    onyx_model *m = NULL;
+    onyx_status rc = onyx_model_load_file(path, &m);
+    ck_assert_msg(rc == ONYX_OK, "load %s: %s (%s)", path, onyx_status_str(rc),
+                  m ? onyx_model_errmsg(m) : "no model handle");
+    ck_assert_ptr_nonnull(m);
+    return m;
+}
+
+int tu_run_suite(Suite *s) {
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -3,7 +3,7 @@
  *  - an op harness that runs one op's shape inference and one implementation on
  *    hand-made tensors, without a model file (tu_node_*, tu_run_op);
  *  - tensor construction and comparison;
- *  - file helpers (paths of committed data, temp files).
+ *  - file helpers (paths of committed data, temp files), model loading and the suite runner.
  */
 #ifndef ONYX_TESTUTIL_H
 #define ONYX_TESTUTIL_H
@@ -58,5 +58,16 @@ void tu_assert_floats(const onyx_tensor *got, int rank, const int64_t *dims, con
 const char *tu_write_temp(const char *tag, const void *data, size_t nbytes);
 /* Reads a whole file into a malloc'd buffer (caller frees); NULL on failure. */
 void *tu_read_file(const char *path, size_t *nbytes);
+/* Writes len bytes to dir/name, creating dir (not its parents) when missing. */
+void tu_write_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* ---- models and programs ---- */
+/* Loads the model file at path through the public API, asserting success (the message names
+ * path and the loader's error). Free with onyx_model_free. */
+onyx_model *tu_load_model(const char *path);
+
+/* Runs every test of s (taking ownership of s) and returns main's exit status: EXIT_SUCCESS
+ * when none failed, else EXIT_FAILURE. */
+int tu_run_suite(Suite *s);
 
 #endif

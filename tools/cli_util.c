@@ -122,6 +122,54 @@ int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out) {
     return -1;
 }
 
+int cli_model_args_init(const char *cmd, int argc, cli_model_args *a) {
+    memset(a, 0, sizeof *a);
+    a->backend = ONYX_BACKEND_AUTO;
+    a->seed = 1;
+    a->specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof *a->specs);
+    if (!a->specs) {
+        cli_error(cmd, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_model_arg(const char *cmd, int argc, char **argv, int *i, cli_model_args *a,
+                  void (*usage)(FILE *)) {
+    const char *v = NULL;
+    int r;
+    if ((r = cli_opt_value(cmd, argc, argv, i, "--input", &v)) != 0) {
+        if (r < 0) return -1;
+        a->specs[a->n_specs++] = v; /* at most argc of them: room made by init */
+        return 0;
+    }
+    if ((r = cli_opt_value(cmd, argc, argv, i, "--threads", &v)) != 0)
+        return r < 0 ? -1 : cli_parse_long(cmd, "--threads", v, 0, 4096, &a->threads);
+    if ((r = cli_opt_value(cmd, argc, argv, i, "--backend", &v)) != 0)
+        return r < 0 ? -1 : cli_parse_backend(cmd, v, &a->backend);
+    if ((r = cli_opt_value(cmd, argc, argv, i, "--seed", &v)) != 0)
+        return r < 0 ? -1 : cli_parse_u64(cmd, "--seed", v, &a->seed);
+    const char *arg = argv[*i];
+    if (arg[0] == '-' && arg[1] != '\0') {
+        cli_error(cmd, "unknown option '%s'", arg);
+        usage(stderr);
+        return -1;
+    }
+    if (a->path) {
+        cli_error(cmd, "expected one MODEL, got '%s' and '%s'", a->path, arg);
+        return -1;
+    }
+    a->path = arg;
+    return 0;
+}
+
+int cli_model_args_done(const char *cmd, const cli_model_args *a, void (*usage)(FILE *)) {
+    if (a->path) return 0;
+    cli_error(cmd, "missing MODEL");
+    usage(stderr);
+    return -1;
+}
+
 int cli_make_options(const char *cmd, int threads, onyx_backend backend, onyx_options **out) {
     onyx_options *o = NULL;
     onyx_status st = onyx_options_create(&o);
@@ -249,29 +297,33 @@ int cli_dtype_is_numeric(onyx_dtype dt) {
     }
 }
 
+/* A case of cli_get_double for a type whose value converts to double as it is; memcpy
+ * instead of a cast because output buffers need not be aligned for every type. */
+#define GET_AS(DT, T)                                                                              \
+    case DT: {                                                                                     \
+        T v;                                                                                       \
+        memcpy(&v, p + i * sizeof v, sizeof v);                                                    \
+        return (double)v;                                                                          \
+    }
+
 double cli_get_double(onyx_dtype dt, const void *data, size_t i) {
-    /* memcpy instead of casts: output buffers need not be aligned for every type */
     const unsigned char *p = data;
+    uint16_t h;
     switch (dt) {
-    case ONYX_DTYPE_FLOAT32: {
-        float v;
-        memcpy(&v, p + i * 4, 4);
-        return v;
-    }
-    case ONYX_DTYPE_FLOAT64: {
-        double v;
-        memcpy(&v, p + i * 8, 8);
-        return v;
-    }
-    case ONYX_DTYPE_FLOAT16: {
-        uint16_t v;
-        memcpy(&v, p + i * 2, 2);
-        return half_to_float(v);
-    }
+        GET_AS(ONYX_DTYPE_FLOAT32, float)
+        GET_AS(ONYX_DTYPE_FLOAT64, double)
+        GET_AS(ONYX_DTYPE_UINT16, uint16_t)
+        GET_AS(ONYX_DTYPE_INT16, int16_t)
+        GET_AS(ONYX_DTYPE_INT32, int32_t)
+        GET_AS(ONYX_DTYPE_UINT32, uint32_t)
+        GET_AS(ONYX_DTYPE_INT64, int64_t)
+        GET_AS(ONYX_DTYPE_UINT64, uint64_t)
+    case ONYX_DTYPE_FLOAT16:
+        memcpy(&h, p + i * 2, 2);
+        return half_to_float(h);
     case ONYX_DTYPE_BFLOAT16: {
-        uint16_t v;
-        memcpy(&v, p + i * 2, 2);
-        uint32_t x = (uint32_t)v << 16;
+        memcpy(&h, p + i * 2, 2);
+        uint32_t x = (uint32_t)h << 16;
         float f;
         memcpy(&f, &x, 4);
         return f;
@@ -281,40 +333,11 @@ double cli_get_double(onyx_dtype dt, const void *data, size_t i) {
         return p[i];
     case ONYX_DTYPE_INT8:
         return (signed char)p[i];
-    case ONYX_DTYPE_UINT16: {
-        uint16_t v;
-        memcpy(&v, p + i * 2, 2);
-        return v;
-    }
-    case ONYX_DTYPE_INT16: {
-        int16_t v;
-        memcpy(&v, p + i * 2, 2);
-        return v;
-    }
-    case ONYX_DTYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p + i * 4, 4);
-        return v;
-    }
-    case ONYX_DTYPE_UINT32: {
-        uint32_t v;
-        memcpy(&v, p + i * 4, 4);
-        return v;
-    }
-    case ONYX_DTYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p + i * 8, 8);
-        return (double)v;
-    }
-    case ONYX_DTYPE_UINT64: {
-        uint64_t v;
-        memcpy(&v, p + i * 8, 8);
-        return (double)v;
-    }
     default:
         return 0.0;
     }
 }
+#undef GET_AS
 
 /* Stores one generated value: r is a uniform number in [0,1). */
 static void put_value(onyx_dtype dt, void *data, size_t i, double r, uint64_t bits) {

@@ -50,6 +50,31 @@ int cli_parse_tolerance(const char *cmd, const char *opt, const char *s, double 
 /* "auto" or "ref" ("reference" accepted too). */
 int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out);
 
+/* The arguments `run` and `bench` share: MODEL and the options that choose its inputs and
+ * kernels. */
+typedef struct cli_model_args {
+    const char *path;   /* MODEL (NULL until given) */
+    const char **specs; /* --input values ("NAME=FILE.pb"), n_specs of them; owned (free) */
+    int n_specs;
+    long threads;         /* --threads (default 0: the library's choice) */
+    onyx_backend backend; /* --backend (default auto) */
+    uint64_t seed;        /* --seed of the random inputs (default 1) */
+} cli_model_args;
+
+/* Sets a's defaults and makes room for up to argc --input values. Returns 0 (free a->specs
+ * when done), or -1 after printing an error for cmd (out of memory; nothing to free). */
+int cli_model_args_init(const char *cmd, int argc, cli_model_args *a);
+
+/* Takes argv[*i] as --input, --threads, --backend, --seed (advancing *i past a separate
+ * value) or as MODEL. Returns 0, or -1 after printing an error for cmd: a missing or bad
+ * value, an unknown option (then usage(stderr) too) or a second MODEL. */
+int cli_model_arg(const char *cmd, int argc, char **argv, int *i, cli_model_args *a,
+                  void (*usage)(FILE *));
+
+/* After the last argument: 0 when MODEL was given, else -1 after printing an error for cmd
+ * and usage(stderr). */
+int cli_model_args_done(const char *cmd, const cli_model_args *a, void (*usage)(FILE *));
+
 /* Creates options for threads (0 = default) and backend. Returns 0, or -1 after printing
  * an error. *out owned by the caller (onyx_options_free). */
 int cli_make_options(const char *cmd, int threads, onyx_backend backend, onyx_options **out);

@@ -64,23 +64,16 @@ static void json_string(const char *s) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *path = NULL;
-    long threads = 0, iters = 10, warmup = 2;
-    uint64_t seed = 1;
-    int json = 0;
-    onyx_backend backend = ONYX_BACKEND_AUTO;
-    const char **specs = calloc((size_t)argc, sizeof *specs);
-    int n_specs = 0, rc = CLI_EXIT_USAGE;
+    long iters = 10, warmup = 2;
+    int json = 0, rc = CLI_EXIT_USAGE;
+    cli_model_args a;
     onyx_model *m = NULL;
     onyx_options *o = NULL;
     onyx_session *s = NULL;
     cli_inputs in = {0};
     double *times = NULL;
 
-    if (!specs) {
-        cli_error("bench", "out of memory");
-        return CLI_EXIT_FAIL;
-    }
+    if (cli_model_args_init("bench", argc, &a) != 0) return CLI_EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -96,31 +89,11 @@ int cmd_bench(int argc, char **argv) {
         } else if ((r = cli_opt_value("bench", argc, argv, &i, "--warmup", &v)) != 0) {
             if (r < 0 || cli_parse_long("bench", "--warmup", v, 0, 100000000, &warmup) != 0)
                 goto out;
-        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || cli_parse_long("bench", "--threads", v, 0, 4096, &threads) != 0) goto out;
-        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--backend", &v)) != 0) {
-            if (r < 0 || cli_parse_backend("bench", v, &backend) != 0) goto out;
-        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--input", &v)) != 0) {
-            if (r < 0) goto out;
-            specs[n_specs++] = v;
-        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || cli_parse_u64("bench", "--seed", v, &seed) != 0) goto out;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("bench", "unknown option '%s'", argv[i]);
-            usage(stderr);
+        } else if (cli_model_arg("bench", argc, argv, &i, &a, usage) != 0) {
             goto out;
-        } else if (path) {
-            cli_error("bench", "expected one MODEL, got '%s' and '%s'", path, argv[i]);
-            goto out;
-        } else {
-            path = argv[i];
         }
     }
-    if (!path) {
-        cli_error("bench", "missing MODEL");
-        usage(stderr);
-        goto out;
-    }
+    if (cli_model_args_done("bench", &a, usage) != 0) goto out;
 
     rc = CLI_EXIT_FAIL;
     times = malloc((size_t)iters * sizeof *times);
@@ -129,10 +102,10 @@ int cmd_bench(int argc, char **argv) {
         goto out;
     }
     double t0 = cli_now();
-    m = cli_load_model("bench", path, 0);
+    m = cli_load_model("bench", a.path, 0);
     double t_load = cli_now() - t0;
     if (!m) goto out;
-    if (cli_make_options("bench", (int)threads, backend, &o) != 0) goto out;
+    if (cli_make_options("bench", (int)a.threads, a.backend, &o) != 0) goto out;
     t0 = cli_now();
     onyx_status st = onyx_session_create(m, o, &s);
     double t_create = cli_now() - t0;
@@ -141,7 +114,7 @@ int cmd_bench(int argc, char **argv) {
                   s ? onyx_session_errmsg(s) : "out of memory");
         goto out;
     }
-    if (cli_bind_inputs("bench", m, s, specs, n_specs, seed, &in) != 0) goto out;
+    if (cli_bind_inputs("bench", m, s, a.specs, a.n_specs, a.seed, &in) != 0) goto out;
 
     t0 = cli_now();
     st = onyx_session_run(s);
@@ -169,21 +142,21 @@ int cmd_bench(int argc, char **argv) {
     double t_p90 = times[(r90 > 0 ? r90 : 1) - 1];
     long rss = peak_rss_kib();
     size_t arena = onyx_session_arena_bytes(s);
-    const char *bname = backend == ONYX_BACKEND_REFERENCE ? "ref" : "auto";
+    const char *bname = a.backend == ONYX_BACKEND_REFERENCE ? "ref" : "auto";
 
     if (json) {
         printf("{\"model\": ");
-        json_string(path);
+        json_string(a.path);
         printf(", \"backend\": \"%s\", \"threads\": %ld, \"iters\": %ld, \"warmup\": %ld, "
                "\"load_ms\": %.6f, \"create_ms\": %.6f, \"first_run_ms\": %.6f, "
                "\"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, \"p90_ms\": %.6f, "
                "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s}\n",
-               bname, threads, iters, warmup, t_load * 1e3, t_create * 1e3, t_first * 1e3,
+               bname, a.threads, iters, warmup, t_load * 1e3, t_create * 1e3, t_first * 1e3,
                t_min * 1e3, t_med * 1e3, t_mean * 1e3, t_p90 * 1e3, rss, arena,
                in.symbolic ? "true" : "false");
     } else {
-        printf("model: %s\n", path);
-        printf("backend: %s, threads: %ld%s\n", bname, threads, threads ? "" : " (default)");
+        printf("model: %s\n", a.path);
+        printf("backend: %s, threads: %ld%s\n", bname, a.threads, a.threads ? "" : " (default)");
         if (in.symbolic) printf("note: symbolic input dims taken as 1\n");
         printf("load:          %12.4f ms\n", t_load * 1e3);
         printf("session:       %12.4f ms\n", t_create * 1e3);
@@ -204,6 +177,6 @@ out:
     onyx_session_free(s);
     onyx_options_free(o);
     onyx_model_free(m);
-    free(specs);
+    free(a.specs);
     return rc;
 }

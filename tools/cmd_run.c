@@ -179,22 +179,15 @@ static int write_outputs(onyx_session *s, int n_out, const char *dir) {
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *path = NULL, *out_dir = NULL;
-    long threads = 0;
-    uint64_t seed = 1;
-    onyx_backend backend = ONYX_BACKEND_AUTO;
-    const char **specs = calloc((size_t)argc, sizeof *specs);
-    int n_specs = 0;
+    const char *out_dir = NULL;
     int rc = CLI_EXIT_USAGE;
+    cli_model_args a;
     onyx_model *m = NULL;
     onyx_options *o = NULL;
     onyx_session *s = NULL;
     cli_inputs in = {0};
 
-    if (!specs) {
-        cli_error("run", "out of memory");
-        return CLI_EXIT_FAIL;
-    }
+    if (cli_model_args_init("run", argc, &a) != 0) return CLI_EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -203,49 +196,29 @@ int cmd_run(int argc, char **argv) {
             rc = CLI_EXIT_OK;
             goto out;
         }
-        if ((r = cli_opt_value("run", argc, argv, &i, "--input", &v)) != 0) {
-            if (r < 0) goto out;
-            specs[n_specs++] = v;
-        } else if ((r = cli_opt_value("run", argc, argv, &i, "--output-dir", &v)) != 0) {
+        if ((r = cli_opt_value("run", argc, argv, &i, "--output-dir", &v)) != 0) {
             if (r < 0) goto out;
             if (v[0] == '\0') {
                 cli_error("run", "--output-dir: empty folder name");
                 goto out;
             }
             out_dir = v;
-        } else if ((r = cli_opt_value("run", argc, argv, &i, "--threads", &v)) != 0) {
-            if (r < 0 || cli_parse_long("run", "--threads", v, 0, 4096, &threads) != 0) goto out;
-        } else if ((r = cli_opt_value("run", argc, argv, &i, "--backend", &v)) != 0) {
-            if (r < 0 || cli_parse_backend("run", v, &backend) != 0) goto out;
-        } else if ((r = cli_opt_value("run", argc, argv, &i, "--seed", &v)) != 0) {
-            if (r < 0 || cli_parse_u64("run", "--seed", v, &seed) != 0) goto out;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            cli_error("run", "unknown option '%s'", argv[i]);
-            usage(stderr);
+        } else if (cli_model_arg("run", argc, argv, &i, &a, usage) != 0) {
             goto out;
-        } else if (path) {
-            cli_error("run", "expected one MODEL, got '%s' and '%s'", path, argv[i]);
-            goto out;
-        } else {
-            path = argv[i];
         }
     }
-    if (!path) {
-        cli_error("run", "missing MODEL");
-        usage(stderr);
-        goto out;
-    }
+    if (cli_model_args_done("run", &a, usage) != 0) goto out;
 
     rc = CLI_EXIT_FAIL;
-    m = cli_load_model("run", path, 0);
+    m = cli_load_model("run", a.path, 0);
     if (!m) goto out;
-    if (cli_make_options("run", (int)threads, backend, &o) != 0) goto out;
+    if (cli_make_options("run", (int)a.threads, a.backend, &o) != 0) goto out;
     if (onyx_session_create(m, o, &s) != ONYX_OK) {
         cli_error("run", "cannot create a session: %s",
                   s ? onyx_session_errmsg(s) : "out of memory");
         goto out;
     }
-    if (cli_bind_inputs("run", m, s, specs, n_specs, seed, &in) != 0) goto out;
+    if (cli_bind_inputs("run", m, s, a.specs, a.n_specs, a.seed, &in) != 0) goto out;
     if (in.symbolic) printf("note: symbolic input dims taken as 1\n");
 
     double t0 = cli_now();
@@ -267,6 +240,6 @@ out:
     onyx_session_free(s);
     onyx_options_free(o);
     onyx_model_free(m);
-    free(specs);
+    free(a.specs);
     return rc;
 }
