@@ -412,30 +412,33 @@ static onyx_status conv_run_ref(onyxi_exec *x) {
         kplane *= g->k[i];
     }
     int64_t Cg = g->C / g->G, Mg = g->M / g->G;
-    for (int64_t n = 0; n < g->N; n++) {
-        for (int64_t grp = 0; grp < g->G; grp++) {
-            /* output channels m0 .. m0 + nb - 1 of this group, computed together */
-            for (int64_t m0 = grp * Mg; m0 < (grp + 1) * Mg; m0 += MB) {
-                int nb = (int)((grp + 1) * Mg - m0 < MB ? (grp + 1) * Mg - m0 : MB);
-                float *yp = yd + (n * g->M + m0) * oplane;
-                for (int b = 0; b < nb; b++) {
-                    float bias = bd ? bd[m0 + b] : 0.0f;
-                    for (int64_t j = 0; j < oplane; j++)
-                        yp[b * oplane + j] = bias;
-                }
-                if (!st->lo) continue; /* empty W: bias only */
-                for (int64_t cc = 0; cc < Cg; cc++) {
-                    const float *xp = xd + (n * g->C + grp * Cg + cc) * iplane;
-                    int64_t tap[MAX_SPATIAL] = {0};
-                    for (int64_t t = 0; t < kplane; t++) {
-                        float w[MB];
-                        for (int b = 0; b < nb; b++)
-                            w[b] = wd[((m0 + b) * Cg + cc) * kplane + t];
-                        conv_tap(st, tap, w, nb, xp, yp, oplane, ostr, istr);
-                        for (int i = S - 1; i >= 0 && ++tap[i] == g->k[i]; i--)
-                            tap[i] = 0;
-                    }
-                }
+    /* Work items are (image, group, block of MB output channels); they write disjoint outputs,
+     * so threads split them and every item is computed the same way at any thread count. */
+    int64_t blocks = (Mg + MB - 1) / MB, items = g->N * g->G * blocks;
+    int threads = x->num_threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && items > 1)
+    for (int64_t item = 0; item < items; item++) {
+        int64_t n = item / (g->G * blocks), grp = item / blocks % g->G;
+        /* output channels m0 .. m0 + nb - 1 of this group, computed together */
+        int64_t m0 = grp * Mg + item % blocks * MB;
+        int nb = (int)((grp + 1) * Mg - m0 < MB ? (grp + 1) * Mg - m0 : MB);
+        float *yp = yd + (n * g->M + m0) * oplane;
+        for (int b = 0; b < nb; b++) {
+            float bias = bd ? bd[m0 + b] : 0.0f;
+            for (int64_t j = 0; j < oplane; j++)
+                yp[b * oplane + j] = bias;
+        }
+        if (!st->lo) continue; /* empty W: bias only */
+        for (int64_t cc = 0; cc < Cg; cc++) {
+            const float *xp = xd + (n * g->C + grp * Cg + cc) * iplane;
+            int64_t tap[MAX_SPATIAL] = {0};
+            for (int64_t t = 0; t < kplane; t++) {
+                float w[MB];
+                for (int b = 0; b < nb; b++)
+                    w[b] = wd[((m0 + b) * Cg + cc) * kplane + t];
+                conv_tap(st, tap, w, nb, xp, yp, oplane, ostr, istr);
+                for (int i = S - 1; i >= 0 && ++tap[i] == g->k[i]; i--)
+                    tap[i] = 0;
             }
         }
     }

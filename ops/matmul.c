@@ -171,18 +171,20 @@ static void axpy_f32(int64_t n, float a, const float *restrict x, float *restric
         y[j] += a * x[j];
 }
 
-static void matmul_f32(const mm_state *st, const float *a, const float *b, float *y) {
-    const int64_t m = st->m, k = st->k, n = st->n;
-    for (int64_t t = 0; t < st->batches; t++) {
+/* Rows of all batches are independent: threads split them, each row computed in the same
+ * order whatever the thread count, so results do not depend on it. */
+static void matmul_f32(const mm_state *st, const float *a, const float *b, float *y,
+                       int threads) {
+    const int64_t m = st->m, k = st->k, n = st->n, rows = st->batches * m;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows > 1)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t t = r / m, i = r % m;
         const float *ab = a + st->offsets[2 * t], *bb = b + st->offsets[2 * t + 1];
-        float *yb = y + t * m * n;
-        for (int64_t i = 0; i < m; i++) {
-            float *yr = yb + i * n;
-            for (int64_t j = 0; j < n; j++)
-                yr[j] = 0.0f;
-            for (int64_t p = 0; p < k; p++)
-                axpy_f32(n, ab[i * k + p], bb + p * n, yr);
-        }
+        float *yr = y + r * n;
+        for (int64_t j = 0; j < n; j++)
+            yr[j] = 0.0f;
+        for (int64_t p = 0; p < k; p++)
+            axpy_f32(n, ab[i * k + p], bb + p * n, yr);
     }
 }
 
@@ -217,7 +219,7 @@ static onyx_status matmul_run_ref(onyxi_exec *x) {
     if (st->batches == 0 || st->m == 0 || st->n == 0) return ONYX_OK;
     switch (a->dtype) {
     case ONYX_DTYPE_FLOAT32:
-        matmul_f32(st, a->data, b->data, y->data);
+        matmul_f32(st, a->data, b->data, y->data, x->num_threads);
         break;
     case ONYX_DTYPE_INT32:
         matmul_i32(st, a->data, b->data, y->data);

@@ -8,8 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "plan.h"
 #include "session.h"
+
+/* Threads when the options say 0: OpenMP's default (OMP_NUM_THREADS or the core count). */
+static int default_threads(void) {
+#ifdef _OPENMP
+    int n = omp_get_max_threads();
+    return n > 0 ? n : 1;
+#else
+    return 1;
+#endif
+}
 
 /* Zero-byte tensors need a valid, never dereferenced address. */
 static _Alignas(64) unsigned char empty_tensor_storage[64];
@@ -259,7 +273,7 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning the session");
         goto fail;
     }
-    int threads = s->num_threads > 0 ? s->num_threads : 1;
+    int threads = s->num_threads > 0 ? s->num_threads : default_threads();
     size_t in_used = 0, out_used = 0;
     for (int oi = 0; oi < g->n_nodes; oi++) {
         int ni = g->order[oi];
