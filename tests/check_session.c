@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -211,6 +212,61 @@ START_TEST(test_session_threads_share_a_model) {
 }
 END_TEST
 
+/* Output 0 of a model run with `threads` kernel threads on a fixed input. */
+static void run_with_threads(onyx_model *m, int threads, float *out, size_t nbytes) {
+    onyx_options *o = NULL;
+    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_num_threads(o, threads), ONYX_OK);
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, o, &s), ONYX_OK);
+    onyx_options_free(o);
+    float *x[4] = {0};
+    ck_assert_int_le(onyx_model_input_count(m), 4);
+    for (int i = 0; i < onyx_model_input_count(m); i++) {
+        const onyx_tensor *decl = onyx_model_input(m, i);
+        int64_t dims[8], count = onyx_tensor_count(decl);
+        for (int d = 0; d < onyx_tensor_rank(decl); d++) dims[d] = onyx_tensor_dim(decl, d);
+        x[i] = malloc((size_t)count * sizeof(float));
+        for (int64_t e = 0; e < count; e++) x[i][e] = sinf((float)(e + 13 * i) * 0.37f);
+        ck_assert_int_eq(onyx_session_bind_input(s, i, ONYX_DTYPE_FLOAT32, dims,
+                                                 onyx_tensor_rank(decl), x[i],
+                                                 (size_t)count * sizeof(float)),
+                         ONYX_OK);
+    }
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    const onyx_tensor *y = onyx_session_output(s, 0);
+    ck_assert_uint_eq(onyx_tensor_nbytes(y), nbytes);
+    memcpy(out, onyx_tensor_data(y), nbytes);
+    for (int i = 0; i < 4; i++) free(x[i]);
+    onyx_session_free(s);
+}
+
+START_TEST(test_session_results_do_not_depend_on_threads) {
+    /* grouped, dilated and strided convs (threads split output channels) and attention
+     * matmuls (threads split rows): 1, 2 and 3 threads give bit-identical outputs */
+    const char *models[] = {ONYX_TEST_MODELS_DIR "/dilated_groups_op17/model.onnx",
+                            ONYX_TEST_MODELS_DIR "/fusion_op17/model.onnx",
+                            ONYX_TEST_MODELS_DIR "/attention_op17/model.onnx"};
+    for (int k = 0; k < 3; k++) {
+        onyx_model *m = tu_load_model(models[k]);
+        onyx_session *probe = NULL;
+        ck_assert_int_eq(onyx_session_create(m, NULL, &probe), ONYX_OK);
+        size_t nbytes = onyx_tensor_nbytes(onyx_session_output(probe, 0));
+        onyx_session_free(probe);
+        ck_assert_uint_gt(nbytes, 0);
+        float *one = malloc(nbytes), *many = malloc(nbytes);
+        run_with_threads(m, 1, one, nbytes);
+        for (int t = 2; t <= 3; t++) {
+            run_with_threads(m, t, many, nbytes);
+            ck_assert_mem_eq(one, many, nbytes);
+        }
+        free(one);
+        free(many);
+        onyx_model_free(m);
+    }
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("session");
     TCase *tc = tcase_create("shapes");
@@ -223,6 +279,7 @@ int main(void) {
     tcase_add_test(tc2, test_session_run_allocates_nothing);
     tcase_add_test(tc2, test_session_free_releases_everything);
     tcase_add_test(tc2, test_session_threads_share_a_model);
+    tcase_add_test(tc2, test_session_results_do_not_depend_on_threads);
     suite_add_tcase(s, tc2);
     return tu_run_suite(s);
 }
