@@ -51,6 +51,9 @@ typedef struct onyxi_attr_spec {
 
 enum {
     ONYXI_OP_INPLACE_OK = 1u, /* output may share the first input's memory */
+    /* Outputs depend only on the input shapes (Shape, Size): the session folds the node into
+     * a constant once shapes are known. Its run() must not read input data (it may be NULL). */
+    ONYXI_OP_SHAPE_ONLY = 2u,
 };
 
 typedef struct onyxi_op {

@@ -1,5 +1,6 @@
 /*
- * What each op family file exports for the registry table (ops/registry.c).
+ * What each op family file exports for the registry table (ops/registry.c); the list of
+ * ops lives in the families' .def files (see op_table.h).
  * For op O: onyxi_O_attrs (attribute table), onyxi_O_check (NULL-able), onyxi_O_infer,
  * onyxi_O_impls (NULL-terminated, "ref" last).
  */
@@ -14,21 +15,8 @@
     onyx_status onyxi_##o##_infer(onyxi_infer *c);                                                 \
     extern const onyxi_impl *const onyxi_##o##_impls[];
 
-/* ops/conv.c */
-ONYXI_DECLARE_OP(conv)
-/* ops/concat.c */
-ONYXI_DECLARE_OP(concat)
-/* ops/resize.c */
-ONYXI_DECLARE_OP(resize)
-/* ops/matmul.c */
-ONYXI_DECLARE_OP(matmul)
-/* ops/softmax.c */
-ONYXI_DECLARE_OP(softmax)
-/* ops/pool.c */
-ONYXI_DECLARE_OP(global_average_pool)
-/* ops/elementwise.c */
-ONYXI_DECLARE_OP(sigmoid)
-/* ops/constant.c */
-ONYXI_DECLARE_OP(constant)
+#define ONYXI_OP(type, since, min_in, max_in, min_out, max_out, o, flags) ONYXI_DECLARE_OP(o)
+#include "op_table.h"
+#undef ONYXI_OP
 
 #endif

@@ -1,42 +1,21 @@
 /*
- * The op table: one line per (op type, since_version), sorted. Lookup takes the entry with
- * the largest since_version <= the model's opset for ai.onnx. Explicit on purpose: a table
- * survives static linking, where constructor-based self-registration gets dropped.
+ * The op table: one row per (op type, since_version), gathered from the op families' .def
+ * files (op_table.h) so families can grow without touching one shared list. Lookup takes the
+ * entry with the largest since_version <= the model's opset for ai.onnx. Explicit on purpose:
+ * a table survives static linking, where constructor-based self-registration gets dropped.
  */
 #include <string.h>
 
 #include "ops.h"
 
-#define OP(type, since, min_in, max_in, min_out, max_out, o, flags)                                \
-    {type, since, min_in, max_in, min_out, max_out, onyxi_##o##_attrs, onyxi_##o##_check,          \
-     onyxi_##o##_infer, flags, onyxi_##o##_impls}
+#define ONYXI_OP(type, since, min_in, max_in, min_out, max_out, o, flags)                          \
+    {type,          since,         min_in, max_in, min_out, max_out, onyxi_##o##_attrs,             \
+     onyxi_##o##_check, onyxi_##o##_infer, flags, onyxi_##o##_impls},
 
 static const onyxi_op ONYXI_OPS[] = {
-    OP("Concat", 4, 1, 2147483647, 1, 1, concat, 0),
-    OP("Concat", 11, 1, 2147483647, 1, 1, concat, 0),
-    OP("Concat", 13, 1, 2147483647, 1, 1, concat, 0),
-    OP("Constant", 1, 0, 0, 1, 1, constant, 0),
-    OP("Constant", 9, 0, 0, 1, 1, constant, 0),
-    OP("Constant", 11, 0, 0, 1, 1, constant, 0),
-    OP("Constant", 12, 0, 0, 1, 1, constant, 0),
-    OP("Constant", 13, 0, 0, 1, 1, constant, 0),
-    OP("Conv", 1, 2, 3, 1, 1, conv, 0),
-    OP("Conv", 11, 2, 3, 1, 1, conv, 0),
-    OP("GlobalAveragePool", 1, 1, 1, 1, 1, global_average_pool, 0),
-    OP("MatMul", 1, 2, 2, 1, 1, matmul, 0),
-    OP("MatMul", 9, 2, 2, 1, 1, matmul, 0),
-    OP("MatMul", 13, 2, 2, 1, 1, matmul, 0),
-    OP("Resize", 10, 2, 2, 1, 1, resize, 0),
-    OP("Resize", 11, 1, 4, 1, 1, resize, 0),
-    OP("Resize", 13, 1, 4, 1, 1, resize, 0),
-    OP("Resize", 18, 1, 4, 1, 1, resize, 0),
-    OP("Resize", 19, 1, 4, 1, 1, resize, 0),
-    OP("Sigmoid", 6, 1, 1, 1, 1, sigmoid, ONYXI_OP_INPLACE_OK),
-    OP("Sigmoid", 13, 1, 1, 1, 1, sigmoid, ONYXI_OP_INPLACE_OK),
-    OP("Softmax", 1, 1, 1, 1, 1, softmax, 0),
-    OP("Softmax", 11, 1, 1, 1, 1, softmax, 0),
-    OP("Softmax", 13, 1, 1, 1, 1, softmax, 0),
+#include "op_table.h"
 };
+#undef ONYXI_OP
 
 #define N_OPS ((int)(sizeof ONYXI_OPS / sizeof ONYXI_OPS[0]))
 

@@ -173,19 +173,35 @@ done:
     return rc;
 }
 
+/* Appends "; <label>: <reason>" for one more unsupported node to a message being built,
+ * cutting it short when the buffer is full. */
+static void add_unsupported(char *msg, size_t size, int *count, const char *label,
+                            const char *reason) {
+    const char *parts[4] = {(*count)++ ? "; " : "", label, ": ", reason};
+    size_t used = strlen(msg);
+    for (int i = 0; i < 4; i++) {
+        size_t len = strlen(parts[i]);
+        if (len > size - 1 - used) len = size - 1 - used;
+        memcpy(msg + used, parts[i], len);
+        used += len;
+    }
+    msg[used] = '\0';
+}
+
 onyx_status onyxi_graph_resolve_ops(onyxi_graph *g, int allow_unsupported, onyxi_err *e) {
+    /* Every node without an implementation is named, not just the first: a user porting a
+     * model wants the whole list of missing ops at once. */
+    char missing[ONYXI_ERRMSG_MAX] = "";
+    int n_missing = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         onyxi_node *n = &g->nodes[i];
         char label[256];
         onyxi_node_label(g, i, label, sizeof label);
         n->op = onyxi_op_find(n->domain, n->op_type, n->opset, e);
         if (!n->op) {
-            if (allow_unsupported) {
-                onyxi_err_clear(e);
-                continue;
-            }
-            onyxi_err_prefix(e, "%s: ", label);
-            return e->code;
+            if (!allow_unsupported) add_unsupported(missing, sizeof missing, &n_missing, label, e->msg);
+            onyxi_err_clear(e);
+            continue;
         }
         onyx_status rc = onyxi_op_check_node(n->op, n, e);
         if (rc != ONYX_OK) {
@@ -193,5 +209,9 @@ onyx_status onyxi_graph_resolve_ops(onyxi_graph *g, int allow_unsupported, onyxi
             return rc;
         }
     }
+    if (n_missing == 1) return onyxi_fail(e, ONYX_UNSUPPORTED, "%s", missing);
+    if (n_missing > 1)
+        return onyxi_fail(e, ONYX_UNSUPPORTED, "%d nodes use ops onyx cannot run: %s", n_missing,
+                          missing);
     return ONYX_OK;
 }

@@ -288,10 +288,12 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
             fail_node(s, ni);
             goto fail;
         }
-        int all_const = 1;
+        int all_const = 1; /* every input known at plan time: fold the node */
         for (int k = 0; k < nd->n_inputs; k++) {
             ins[k] = nd->inputs[k] < 0 ? NULL : &s->vals[nd->inputs[k]];
-            if (nd->inputs[k] >= 0 && !s->is_const[nd->inputs[k]]) all_const = 0;
+            if (nd->inputs[k] >= 0 && !s->is_const[nd->inputs[k]] &&
+                !(nd->op->flags & ONYXI_OP_SHAPE_ONLY))
+                all_const = 0;
         }
         for (int k = 0; k < nd->n_outputs; k++)
             outs[k] = nd->outputs[k] < 0 ? NULL : &s->vals[nd->outputs[k]];

@@ -439,6 +439,28 @@ START_TEST(test_validate_unknown_op) {
 }
 END_TEST
 
+START_TEST(test_validate_every_unsupported_op_is_named) {
+    /* a user porting a model gets the whole list of missing ops, each with its node */
+    mb *b = mb_new(13);
+    mb_value(b, 0, "x", ONYX_DTYPE_FLOAT32, 1, D4, NULL);
+    mb_node(b, "FooBar", "fb", "x", "t");
+    mb_node(b, "Sigmoid", "sig", "t", "u");
+    mb_node(b, "BazQux", NULL, "u", "y");
+    mb_value(b, 1, "y", ONYX_DTYPE_FLOAT32, 1, D4, NULL);
+    size_t len;
+    uint8_t *buf = mb_pack(b, &len);
+    onyx_model *m = NULL;
+    ck_assert_int_eq(onyx_model_load_memory(buf, len, &m), ONYX_UNSUPPORTED);
+    const char *msg = onyx_model_errmsg(m);
+    ck_assert_msg(strstr(msg, "2 nodes") && strstr(msg, "node 'fb' (FooBar-13)") &&
+                      strstr(msg, "'FooBar'") && strstr(msg, "(BazQux-13, output 'y')") &&
+                      strstr(msg, "'BazQux'") && !strstr(msg, "Sigmoid"),
+                  "message: %s", msg);
+    onyx_model_free(m);
+    free(buf);
+}
+END_TEST
+
 START_TEST(test_validate_op_before_its_opset) {
     /* Resize exists since opset 10 */
     static const float scales[4] = {1, 1, 2, 2};
@@ -780,6 +802,7 @@ static Suite *validate_suite(void) {
     tcase_add_test(tc, test_validate_attribute_without_type_or_value);
     tcase_add_test(tc, test_validate_attribute_ref_unsupported);
     tcase_add_test(tc, test_validate_unknown_op);
+    tcase_add_test(tc, test_validate_every_unsupported_op_is_named);
     tcase_add_test(tc, test_validate_op_before_its_opset);
     suite_add_tcase(s, tc);
 
