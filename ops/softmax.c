@@ -1,12 +1,17 @@
 /*
- * Softmax (opset 1, 11, 13), float32.
+ * Softmax and LogSoftmax (opset 1, 11, 13), float32; one kernel, LogSoftmax only changes the
+ * last step.
  * opset 1 and 11: the input is coerced to 2-D [prod(dims[:axis]), prod(dims[axis:])] and
- *   softmax runs along the second dim; default axis 1. Negative axes from opset 11.
+ *   softmax runs along the second dim; default axis 1. Negative axes became official in
+ *   opset 11, but PyTorch's opset 6-10 exports already emit axis -1 (as onnxruntime accepts
+ *   it), so they are accepted at every opset.
  * opset 13: softmax along the single dim `axis`; default -1.
  * Like the ONNX numpy reference, y = exp(x - max) / sum(exp(x - max)), so a row whose max is
- * -inf, +inf or NaN comes out NaN.
+ * -inf, +inf or NaN comes out NaN. LogSoftmax is (x - max) - log(sum(exp(x - max))), also
+ * as in the reference.
  */
 #include <math.h>
+#include <string.h>
 
 #include "ops.h"
 
@@ -26,10 +31,6 @@ typedef struct sm_view {
 static onyx_status softmax_view(const onyxi_node *n, const onyx_tensor *t, sm_view *v,
                                 onyxi_err *e) {
     int64_t axis = onyxi_attr_int(n, "axis", n->opset >= 13 ? -1 : 1);
-    if (axis < 0 && n->opset < 11)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'axis' is %lld; negative axes need opset 11 (model has %lld)",
-                          (long long)axis, (long long)n->opset);
     int ax;
     ONYXI_CHECK(onyxi_norm_axis(axis, t->rank, &ax, e));
     int end = n->opset >= 13 ? ax + 1 : t->rank; /* opset 1/11 fold every later dim in */
@@ -47,9 +48,8 @@ static onyx_status softmax_view(const onyxi_node *n, const onyx_tensor *t, sm_vi
 onyx_status onyxi_softmax_infer(onyxi_infer *c) {
     const onyx_tensor *t = c->in[0];
     if (t->dtype != ONYX_DTYPE_FLOAT32)
-        return onyxi_fail(c->err, ONYX_UNSUPPORTED,
-                          "input has dtype %s; Softmax supports float32 only",
-                          onyx_dtype_name(t->dtype));
+        return onyxi_fail(c->err, ONYX_UNSUPPORTED, "input has dtype %s; %s supports float32 only",
+                          onyx_dtype_name(t->dtype), c->node->op_type);
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
     sm_view v;
     ONYXI_CHECK(softmax_view(c->node, t, &v, c->err));
@@ -61,6 +61,7 @@ onyx_status onyxi_softmax_infer(onyxi_infer *c) {
 
 typedef struct sm_state {
     sm_view v;
+    int log;        /* LogSoftmax */
     float *scratch; /* owned: 2 * inner floats, the running max and sum of each column */
 } sm_state;
 
@@ -68,14 +69,17 @@ static onyx_status softmax_init_ref(onyxi_exec *x) {
     sm_view v;
     ONYXI_CHECK(softmax_view(x->node, x->in[0], &v, x->err));
     sm_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the Softmax state");
+    if (!st)
+        return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the %s state", x->node->op_type);
     x->state = st;
     st->v = v;
+    st->log = strcmp(x->node->op_type, "LogSoftmax") == 0;
     if (v.outer == 0 || v.len == 0 || v.inner == 0) return ONYX_OK;
     if ((uint64_t)v.inner > SIZE_MAX / (2 * sizeof(float)))
         return onyxi_fail(x->err, ONYX_NOMEM, "inner size %lld is too large", (long long)v.inner);
     st->scratch = onyxi_malloc((size_t)v.inner * 2 * sizeof(float));
-    if (!st->scratch) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for Softmax scratch");
+    if (!st->scratch)
+        return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for %s scratch", x->node->op_type);
     return ONYX_OK;
 }
 
@@ -85,7 +89,7 @@ static onyx_status softmax_init_ref(onyxi_exec *x) {
  */
 static onyx_status softmax_run_ref(onyxi_exec *x) {
     sm_state *st = x->state;
-    if (!st) return onyxi_fail(x->err, ONYX_INTERNAL, "Softmax run without init");
+    if (!st) return onyxi_fail(x->err, ONYX_INTERNAL, "%s run without init", x->node->op_type);
     const int64_t outer = st->v.outer, len = st->v.len, inner = st->v.inner;
     if (!st->scratch) return ONYX_OK; /* empty tensor */
     float *mx = st->scratch, *sum = st->scratch + inner;
@@ -108,9 +112,17 @@ static onyx_status softmax_run_ref(onyxi_exec *x) {
                 ys[l * inner + i] = e;
                 sum[i] += e;
             }
-        for (int64_t l = 0; l < len; l++)
+        if (st->log) {
             for (int64_t i = 0; i < inner; i++)
-                ys[l * inner + i] /= sum[i];
+                sum[i] = logf(sum[i]);
+            for (int64_t l = 0; l < len; l++)
+                for (int64_t i = 0; i < inner; i++)
+                    ys[l * inner + i] = (xs[l * inner + i] - mx[i]) - sum[i];
+        } else {
+            for (int64_t l = 0; l < len; l++)
+                for (int64_t i = 0; i < inner; i++)
+                    ys[l * inner + i] /= sum[i];
+        }
     }
     return ONYX_OK;
 }

@@ -1,8 +1,8 @@
 /*
- * Softmax (ops/softmax.c): the opset 1/11 coerce-to-2-D rule against the opset 13
- * single-axis rule on one 3-D input, default and negative axes, large inputs, the NaN rows
- * of the numpy reference, and axis/dtype errors. Expected values come from numpy's
- * exp(x - max) / sum in float32.
+ * Softmax and LogSoftmax (ops/softmax.c): the opset 1/11 coerce-to-2-D rule against the
+ * opset 13 single-axis rule on one 3-D input, default and negative axes, large inputs, the
+ * NaN rows of the numpy reference, and axis/dtype errors. Expected values come from numpy's
+ * exp(x - max) / sum and (x - max) - log(sum(exp(x - max))) in float32.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +13,16 @@
 /* x of shape [2,2,2] used by most cases */
 static const float X3[] = {0, 1, 2, 3, -1, 0, 5, 1};
 static const int64_t X3_DIMS[] = {2, 2, 2};
+
+/* Runs op_type (Softmax or LogSoftmax) at opset with axis (has_axis 0 = attribute absent). */
+static onyx_status run_op(const char *op_type, int64_t opset, int has_axis, int64_t axis,
+                          onyx_tensor *x, onyx_tensor **y, onyxi_err *err) {
+    onyxi_node *n = tu_node_new(op_type, opset, 1, 1);
+    if (has_axis) tu_attr_int(n, "axis", axis);
+    onyx_status rc = tu_run_op(n, &x, y, NULL, err);
+    tu_node_free(n);
+    return rc;
+}
 
 /* Runs Softmax at opset with axis (has_axis 0 = attribute absent) on x. */
 static onyx_status run_softmax(int64_t opset, int has_axis, int64_t axis, onyx_tensor *x,
@@ -83,6 +93,8 @@ START_TEST(test_softmax_v13_default_and_negative_axis) {
     check_x3(13, 1, -1, want);
     check_x3(13, 1, 2, want);
     check_x3(11, 1, -1, want); /* last axis: both rules agree */
+    /* negative axes are official from opset 11, but PyTorch's opset 6 exports use them */
+    check_x3(1, 1, -1, want);
 }
 END_TEST
 
@@ -135,9 +147,7 @@ START_TEST(test_softmax_axis_out_of_range) {
     ck_assert_int_eq(run_softmax(13, 1, 3, x, &y, &err), ONYX_INVALID_MODEL);
     ck_assert_ptr_nonnull(strstr(err.msg, "axis 3"));
     ck_assert_int_eq(run_softmax(13, 1, -4, x, &y, &err), ONYX_INVALID_MODEL);
-    /* negative axes arrived with opset 11 */
-    ck_assert_int_eq(run_softmax(1, 1, -1, x, &y, &err), ONYX_INVALID_MODEL);
-    ck_assert_ptr_nonnull(strstr(err.msg, "opset 11"));
+    ck_assert_int_eq(run_softmax(1, 1, -4, x, &y, &err), ONYX_INVALID_MODEL);
     tu_tensor_free(x);
 }
 END_TEST
@@ -149,6 +159,90 @@ START_TEST(test_softmax_non_float_unsupported) {
     onyxi_err err;
     ck_assert_int_eq(run_softmax(13, 0, 0, x, &y, &err), ONYX_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(err.msg, "int64"));
+    tu_tensor_free(x);
+}
+END_TEST
+
+/* LogSoftmax of the [2,2,2] case against want (atol 1e-6: values are O(1) logs). */
+static void check_log_x3(int64_t opset, int has_axis, int64_t axis, const float *want) {
+    onyx_tensor *x = tu_tensor(ONYX_DTYPE_FLOAT32, 3, X3_DIMS, X3);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_msg(run_op("LogSoftmax", opset, has_axis, axis, x, &y, &err) == ONYX_OK, "%s",
+                  err.msg);
+    tu_assert_floats(y, 3, X3_DIMS, want, 1e-6, 1e-6);
+    tu_tensor_free(x);
+    tu_tensor_free(y);
+}
+
+START_TEST(test_logsoftmax_example_row) {
+    const float xv[] = {-1, 0, 1};
+    const float want[] = {-2.4076061f, -1.4076060f, -0.40760601f};
+    onyx_tensor *x = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){1, 3}, xv);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(run_op("LogSoftmax", 13, 0, 0, x, &y, &err), ONYX_OK);
+    tu_assert_floats(y, 2, (int64_t[]){1, 3}, want, 1e-6, 1e-6);
+    tu_tensor_free(x);
+    tu_tensor_free(y);
+}
+END_TEST
+
+START_TEST(test_logsoftmax_large_numbers) {
+    /* exp(10000) overflows: only the max-shifted form stays finite */
+    const float xv[] = {0, 1, 2, 3, 10000, 10001, 10002, 10003};
+    const float want[] = {-3.4401896f, -2.4401896f, -1.4401896f, -0.44018966f,
+                          -3.4401896f, -2.4401896f, -1.4401896f, -0.44018966f};
+    onyx_tensor *x = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){2, 4}, xv);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(run_op("LogSoftmax", 13, 0, 0, x, &y, &err), ONYX_OK);
+    tu_assert_floats(y, 2, (int64_t[]){2, 4}, want, 1e-6, 1e-6);
+    tu_tensor_free(x);
+    tu_tensor_free(y);
+}
+END_TEST
+
+START_TEST(test_logsoftmax_v11_coerces_to_2d) {
+    const float want[] = {-3.4401896f, -2.4401896f, -1.4401896f,  -0.44018966f,
+                          -6.0271602f, -5.0271602f, -0.02716014f, -4.0271602f};
+    check_log_x3(11, 1, 1, want);
+    check_log_x3(11, 0, 0, want); /* default axis 1 before opset 13 */
+    check_log_x3(1, 1, 1, want);
+    const float want_axis0[] = {-5.2132616f, -4.2132616f, -3.2132616f,  -2.2132616f,
+                                -6.2132616f, -5.2132616f, -0.21326156f, -4.2132616f};
+    check_log_x3(11, 1, 0, want_axis0);
+}
+END_TEST
+
+START_TEST(test_logsoftmax_v13_single_axis) {
+    const float want1[] = {-2.1269281f, -2.1269281f, -0.12692805f,   -0.12692805f,
+                           -6.0024757f, -1.3132616f, -0.0024756517f, -0.31326166f};
+    check_log_x3(13, 1, 1, want1);
+    const float want0[] = {-0.31326166f, -0.31326166f, -3.0485873f,   -0.12692805f,
+                           -1.3132616f,  -1.3132616f,  -0.048587333f, -2.1269281f};
+    check_log_x3(13, 1, 0, want0);
+    const float wantl[] = {-1.3132616f, -0.31326166f, -1.3132616f,  -0.31326166f,
+                           -1.3132616f, -0.31326166f, -0.01814996f, -4.0181499f};
+    check_log_x3(13, 0, 0, wantl); /* default -1 */
+    check_log_x3(13, 1, -1, wantl);
+    check_log_x3(1, 1, -1, wantl); /* last axis: as PyTorch's opset 6 exports write it */
+}
+END_TEST
+
+START_TEST(test_logsoftmax_errors_name_the_op) {
+    const int64_t v[] = {1, 2};
+    onyx_tensor *x = tu_tensor(ONYX_DTYPE_INT64, 1, (int64_t[]){2}, v);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(run_op("LogSoftmax", 13, 0, 0, x, &y, &err), ONYX_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(err.msg, "LogSoftmax"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "int64"));
+    tu_tensor_free(x);
+    x = tu_tensor(ONYX_DTYPE_FLOAT32, 3, X3_DIMS, X3);
+    ck_assert_int_eq(run_op("LogSoftmax", 13, 1, 3, x, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(run_op("LogSoftmax", 1, 1, -4, x, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "axis -4"));
     tu_tensor_free(x);
 }
 END_TEST
@@ -170,6 +264,13 @@ static Suite *ops_softmax_suite(void) {
     tc = tcase_create("errors");
     tcase_add_test(tc, test_softmax_axis_out_of_range);
     tcase_add_test(tc, test_softmax_non_float_unsupported);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("logsoftmax");
+    tcase_add_test(tc, test_logsoftmax_example_row);
+    tcase_add_test(tc, test_logsoftmax_large_numbers);
+    tcase_add_test(tc, test_logsoftmax_v11_coerces_to_2d);
+    tcase_add_test(tc, test_logsoftmax_v13_single_axis);
+    tcase_add_test(tc, test_logsoftmax_errors_name_the_op);
     suite_add_tcase(s, tc);
     return s;
 }
