@@ -1,13 +1,66 @@
 /*
- * Tests of the element-wise ops (ops/elementwise.c): Sigmoid values against hand-computed
- * and double-precision results, the extremes (+-1000, +-inf, NaN), in-place execution
- * (the op is registered ONYXI_OP_INPLACE_OK) and the dtype checks.
+ * Tests of the element-wise ops (ops/elementwise.c, binary.c, cast.c) and of the broadcast
+ * helper (ops/broadcast.c): hand-computed values for every op and version rule, integer edge
+ * cases (wrapping, truncating division, x / 0), float16/bfloat16 rounding, in-place execution
+ * of the ONYXI_OP_INPLACE_OK ops, a differential check of the collapsed broadcast loops
+ * against naive index arithmetic, and the dtype/shape/attribute error codes.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "broadcast.h"
 #include "testutil.h"
+
+/* Runs node n (freed here) on n_in inputs (freed here, NULL = absent) into *y. */
+static onyx_status run_n(onyxi_node *n, int n_in, onyx_tensor **in, onyx_tensor **y,
+                         onyxi_err *err) {
+    for (int k = 0; k < n_in; k++)
+        if (!in[k]) tu_node_absent_input(n, k);
+    onyx_status rc = tu_run_op(n, in, y, NULL, err);
+    for (int k = 0; k < n_in; k++)
+        tu_tensor_free(in[k]);
+    tu_node_free(n);
+    return rc;
+}
+
+static onyx_status run1(const char *op, int64_t opset, onyx_tensor *x, onyx_tensor **y,
+                        onyxi_err *err) {
+    onyx_tensor *in[1] = {x};
+    return run_n(tu_node_new(op, opset, 1, 1), 1, in, y, err);
+}
+
+static onyx_status run2(const char *op, int64_t opset, onyx_tensor *a, onyx_tensor *b,
+                        onyx_tensor **y, onyxi_err *err) {
+    onyx_tensor *in[2] = {a, b};
+    return run_n(tu_node_new(op, opset, 2, 1), 2, in, y, err);
+}
+
+/* Asserts y has dtype dt, shape dims and exactly the bytes of want; frees y. */
+static void assert_exact(onyx_tensor *y, onyx_dtype dt, int rank, const int64_t *dims,
+                         const void *want) {
+    ck_assert_ptr_nonnull(y);
+    ck_assert_msg(y->dtype == dt, "dtype %s, want %s", onyx_dtype_name(y->dtype),
+                  onyx_dtype_name(dt));
+    ck_assert_int_eq(y->rank, rank);
+    for (int i = 0; i < rank; i++)
+        ck_assert_int_eq(y->dims[i], dims[i]);
+    size_t es = onyxi_dtype_size(dt);
+    int64_t count = onyxi_shape_count(rank, dims);
+    for (int64_t i = 0; i < count; i++)
+        ck_assert_msg(memcmp((char *)y->data + i * es, (const char *)want + i * es, es) == 0,
+                      "element %lld differs", (long long)i);
+    tu_tensor_free(y);
+}
+
+/* Asserts float32 y against want (NaN matches NaN) within 1e-6 relative; frees y. */
+static void assert_f32(onyx_tensor *y, int rank, const int64_t *dims, const float *want) {
+    tu_assert_floats(y, rank, dims, want, 1e-7, 1e-6);
+    tu_tensor_free(y);
+}
+
+#define F32(rank, dims, ...) tu_tensor(ONYX_DTYPE_FLOAT32, rank, dims, (const float[]){__VA_ARGS__})
+#define TEN(dt, T, rank, dims, ...) tu_tensor(dt, rank, dims, (const T[]){__VA_ARGS__})
 
 /* Runs Sigmoid at opset on x (freed here). */
 static onyx_status run_sigmoid(int64_t opset, onyx_tensor *x, onyx_tensor **y, onyxi_err *err) {
@@ -127,6 +180,800 @@ START_TEST(test_sigmoid_wrong_dtype) {
 }
 END_TEST
 
+/* ---- float32 activations ---- */
+
+/* Runs op at opset with float attributes (name/value pairs, count pairs) on x; asserts want. */
+static void check_act(const char *op, int64_t opset, int n_attr, const char *const *names,
+                      const float *vals, int count, const float *x, const float *want) {
+    onyxi_node *n = tu_node_new(op, opset, 1, 1);
+    for (int i = 0; i < n_attr; i++)
+        tu_attr_float(n, names[i], vals[i]);
+    int64_t d[1] = {count};
+    onyx_tensor *in[1] = {tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, x)};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_msg(run_n(n, 1, in, &y, &err) == ONYX_OK, "%s: %s", op, err.msg);
+    assert_f32(y, 1, d, want);
+}
+
+START_TEST(test_unary_float_values) {
+    const char *alpha[1] = {"alpha"}, *ab[2] = {"alpha", "beta"}, *ag[2] = {"alpha", "gamma"};
+    check_act("Relu", 14, 0, NULL, NULL, 4, (const float[]){-1, 0, 2, NAN},
+              (const float[]){0, 0, 2, NAN});
+    check_act("LeakyRelu", 16, 1, alpha, (const float[]){0.1f}, 4, (const float[]){-1, 0, 1, -3},
+              (const float[]){-0.1f, 0, 1, -0.3f});
+    check_act("LeakyRelu", 6, 0, NULL, NULL, 2, (const float[]){-1, 5},
+              (const float[]){-0.01f, 5}); /* default alpha 0.01 */
+    check_act("Elu", 6, 0, NULL, NULL, 3, (const float[]){-1, 0, 2},
+              (const float[]){-0.63212055f, 0, 2});
+    /* the ONNX example: alpha 2, gamma 3 */
+    check_act("Selu", 6, 2, ag, (const float[]){2, 3}, 3, (const float[]){-1, 0, 1},
+              (const float[]){-3.7927234f, 0, 3});
+    check_act("Selu", 6, 0, NULL, NULL, 2, (const float[]){1, -1},
+              (const float[]){1.0507010f, -1.1113307f});
+    /* large inputs must not overflow: softplus(100) = 100, softplus(-100) = e^-100 */
+    check_act("Softplus", 1, 0, NULL, NULL, 5, (const float[]){-1, 0, 1, 100, -100},
+              (const float[]){0.3132617f, 0.6931472f, 1.3132616f, 100, 3.8e-44f});
+    check_act("HardSigmoid", 6, 2, ab, (const float[]){0.5f, 0.6f}, 3, (const float[]){-1, 0, 1},
+              (const float[]){0.1f, 0.6f, 1});
+    check_act("HardSigmoid", 6, 0, NULL, NULL, 3, (const float[]){-3, 1, 3},
+              (const float[]){0, 0.7f, 1});
+    check_act("HardSwish", 14, 0, NULL, NULL, 5, (const float[]){-4, -1, 0, 1, 4},
+              (const float[]){0, -1.0f / 3.0f, 0, 2.0f / 3.0f, 4});
+    check_act("Erf", 13, 0, NULL, NULL, 4, (const float[]){0, 0.5f, -1, 3},
+              (const float[]){0, 0.5204999f, -0.8427008f, 0.9999779f});
+    check_act("Tanh", 13, 0, NULL, NULL, 3, (const float[]){-1, 0, 1},
+              (const float[]){-0.7615942f, 0, 0.7615942f});
+    check_act("Sqrt", 13, 0, NULL, NULL, 4, (const float[]){4, 2, 0, -1},
+              (const float[]){2, 1.4142135f, 0, NAN});
+    check_act("Log", 6, 0, NULL, NULL, 3, (const float[]){1, 10, 0.5f},
+              (const float[]){0, 2.3025851f, -0.6931472f});
+    check_act("Exp", 13, 0, NULL, NULL, 3, (const float[]){0, 1, -1},
+              (const float[]){1, 2.7182817f, 0.36787945f});
+    check_act("Reciprocal", 13, 0, NULL, NULL, 3, (const float[]){-4, 2, 0.5f},
+              (const float[]){-0.25f, 0.5f, 2});
+    check_act("Neg", 13, 0, NULL, NULL, 2, (const float[]){-4, 2}, (const float[]){4, -2});
+    check_act("Abs", 13, 0, NULL, NULL, 2, (const float[]){-4, 2}, (const float[]){4, 2});
+}
+END_TEST
+
+/* Every in-place-capable unary op gives the same result with y aliasing x. */
+START_TEST(test_unary_in_place) {
+    const char *ops[] = {"Sigmoid", "Sqrt",     "Exp",         "Log",       "Reciprocal", "Tanh",
+                         "Erf",     "Relu",     "Neg",         "Abs",       "LeakyRelu",  "Elu",
+                         "Selu",    "Softplus", "HardSigmoid", "HardSwish", "Clip"};
+    int64_t d[1] = {41};
+    for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
+        onyx_tensor *ref = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(run1(ops[o], 14, tu_tensor_random(1, d, 5, -6, 6), &ref, &err), ONYX_OK);
+
+        const onyxi_op *op = onyxi_op_find("", ops[o], 14, NULL);
+        ck_assert_ptr_nonnull(op);
+        ck_assert_msg(op->flags & ONYXI_OP_INPLACE_OK, "%s", ops[o]);
+        onyx_tensor *t = tu_tensor_random(1, d, 5, -6, 6);
+        onyxi_node *n = tu_node_new(ops[o], 14, 1, 1);
+        n->op = op;
+        const onyx_tensor *ins[1] = {t};
+        onyx_tensor *outs[1] = {t};
+        onyxi_err_clear(&err);
+        onyxi_exec x = {.node = n,
+                        .n_in = 1,
+                        .in = ins,
+                        .n_out = 1,
+                        .out = outs,
+                        .num_threads = 1,
+                        .err = &err};
+        const onyxi_impl *impl = op->impls[0];
+        ck_assert_int_eq(impl->init ? impl->init(&x) : ONYX_OK, ONYX_OK);
+        ck_assert_int_eq(impl->run(&x), ONYX_OK);
+        if (impl->fini) impl->fini(&x);
+        ck_assert_msg(memcmp(t->data, ref->data, ref->nbytes) == 0, "%s in place differs", ops[o]);
+        tu_tensor_free(t);
+        tu_tensor_free(ref);
+        tu_node_free(n);
+    }
+}
+END_TEST
+
+START_TEST(test_unary_int_wraps) {
+    int64_t d[1] = {4};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(
+        run1("Neg", 13, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, INT32_MIN, -5, 0, 7), &y, &err),
+        ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){INT32_MIN, 5, 0, -7});
+    ck_assert_int_eq(
+        run1("Abs", 13, TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -5, 0, 127), &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-128, 5, 0, 127});
+    ck_assert_int_eq(
+        run1("Abs", 13, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 200, 5, 0, 255), &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){200, 5, 0, 255});
+    ck_assert_int_eq(
+        run1("Relu", 14, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, -3, 3, 0, INT64_MIN), &y, &err),
+        ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){0, 3, 0, 0});
+    /* Relu took integers only from opset 14 */
+    ck_assert_int_eq(run1("Relu", 13, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "opset 14"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_not_values) {
+    int64_t d[2] = {2, 2};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(run1("Not", 1, TEN(ONYX_DTYPE_BOOL, uint8_t, 2, d, 1, 0, 0, 1), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 2, d, (const uint8_t[]){0, 1, 1, 0});
+    ck_assert_int_eq(run1("Not", 1, F32(2, d, 1, 0, 0, 1), &y, &err), ONYX_TYPE_MISMATCH);
+}
+END_TEST
+
+/* ---- Clip ---- */
+
+START_TEST(test_clip_attributes_opset6) {
+    int64_t d[1] = {5};
+    onyxi_node *n = tu_node_new("Clip", 6, 1, 1);
+    tu_attr_float(n, "min", -1);
+    tu_attr_float(n, "max", 2);
+    onyx_tensor *in[1] = {F32(1, d, -5, -1, 0.5f, 3, NAN)};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(run_n(n, 1, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){-1, -1, 0.5f, 2, NAN});
+    /* only max: the default min is the lowest float */
+    n = tu_node_new("Clip", 6, 1, 1);
+    tu_attr_float(n, "max", 0);
+    in[0] = F32(1, d, -1e30f, -1, 0.5f, 3, 0);
+    ck_assert_int_eq(run_n(n, 1, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){-1e30f, -1, 0, 0, 0});
+}
+END_TEST
+
+START_TEST(test_clip_inputs_opset11) {
+    int64_t d[1] = {4};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    /* both bounds */
+    onyx_tensor *in[3] = {F32(1, d, -5, 0, 1, 9), F32(0, NULL, -1), F32(0, NULL, 2)};
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 11, 3, 1), 3, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){-1, 0, 1, 2});
+    /* min absent (empty name), max given */
+    in[0] = F32(1, d, -5, 0, 1, 9);
+    in[1] = NULL;
+    in[2] = F32(0, NULL, 0.5f);
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){-5, 0, 0.5f, 0.5f});
+    /* no bounds at all: a copy */
+    in[0] = F32(1, d, -5, 0, 1, 9);
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){-5, 0, 1, 9});
+    /* min > max: every element becomes max, as np.clip */
+    in[0] = F32(1, d, -5, 0, 1, 9);
+    in[1] = F32(1, (const int64_t[]){1}, 3);
+    in[2] = F32(0, NULL, 2);
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){2, 2, 2, 2});
+}
+END_TEST
+
+START_TEST(test_clip_int_opset12) {
+    int64_t d[1] = {4};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    onyx_tensor *in[2] = {TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -3, 3, 127),
+                          TEN(ONYX_DTYPE_INT8, int8_t, 0, NULL, -2)};
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 12, 2, 1), 2, in, &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-2, -2, 3, 127});
+    in[0] = TEN(ONYX_DTYPE_INT64, int64_t, 1, d, INT64_MIN, -3, 3, INT64_MAX);
+    in[1] = NULL;
+    onyx_tensor *in3[3] = {in[0], NULL, TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 0)};
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in3, &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, -3, 0, 0});
+    /* integers need opset 12 */
+    ck_assert_int_eq(run1("Clip", 11, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2, 3, 4), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_clip_errors) {
+    int64_t d[1] = {4};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    /* a bound that is not a scalar */
+    onyx_tensor *in[2] = {F32(1, d, 1, 2, 3, 4), F32(1, (const int64_t[]){2}, 0, 1)};
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "expected a scalar"), "%s", err.msg);
+    /* a bound of another dtype */
+    in[0] = F32(1, d, 1, 2, 3, 4);
+    in[1] = TEN(ONYX_DTYPE_INT32, int32_t, 0, NULL, 1);
+    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err), ONYX_TYPE_MISMATCH);
+    /* the opset-6 attributes at opset 11 */
+    onyxi_node *n = tu_node_new("Clip", 11, 1, 1);
+    tu_attr_float(n, "min", 0);
+    onyx_tensor *in1[1] = {F32(1, d, 1, 2, 3, 4)};
+    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_msg(strstr(err.msg, "'min'"), "%s", err.msg);
+}
+END_TEST
+
+/* ---- broadcast helper ---- */
+
+static onyx_status bshape(int ra, const int64_t *da, int rb, const int64_t *db, int *rank,
+                          int64_t *dims, onyxi_err *err) {
+    onyx_tensor a = {.name = "A", .dtype = ONYX_DTYPE_FLOAT32, .rank = ra};
+    onyx_tensor b = {.name = "B", .dtype = ONYX_DTYPE_FLOAT32, .rank = rb};
+    for (int i = 0; i < ra; i++)
+        a.dims[i] = da[i];
+    for (int i = 0; i < rb; i++)
+        b.dims[i] = db[i];
+    const onyx_tensor *t[2] = {&a, &b};
+    onyxi_err_clear(err);
+    return onyxi_bcast_shape(2, t, 0, rank, dims, err);
+}
+
+START_TEST(test_bcast_shape_rules) {
+    int rank;
+    int64_t dims[ONYXI_MAX_RANK];
+    onyxi_err err;
+    ck_assert_int_eq(
+        bshape(3, (const int64_t[]){3, 4, 5}, 1, (const int64_t[]){5}, &rank, dims, &err), ONYX_OK);
+    ck_assert_int_eq(rank, 3);
+    ck_assert(dims[0] == 3 && dims[1] == 4 && dims[2] == 5);
+    ck_assert_int_eq(
+        bshape(3, (const int64_t[]){2, 1, 4}, 2, (const int64_t[]){3, 1}, &rank, dims, &err),
+        ONYX_OK);
+    ck_assert(rank == 3 && dims[0] == 2 && dims[1] == 3 && dims[2] == 4);
+    /* 0 broadcasts against 1 only */
+    ck_assert_int_eq(
+        bshape(2, (const int64_t[]){0, 3}, 2, (const int64_t[]){1, 3}, &rank, dims, &err), ONYX_OK);
+    ck_assert(rank == 2 && dims[0] == 0 && dims[1] == 3);
+    ck_assert_int_eq(bshape(0, NULL, 0, NULL, &rank, dims, &err), ONYX_OK);
+    ck_assert_int_eq(rank, 0);
+    ck_assert_int_eq(bshape(2, (const int64_t[]){3, 4}, 1, (const int64_t[]){3}, &rank, dims, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "inputs 0 ('A') of shape [3,4] and 1 ('B') of shape [3] do not "
+                                  "broadcast: 4 versus 3 on output axis 1"),
+                  "%s", err.msg);
+    ck_assert_int_eq(bshape(1, (const int64_t[]){0}, 1, (const int64_t[]){2}, &rank, dims, &err),
+                     ONYX_SHAPE_MISMATCH);
+}
+END_TEST
+
+static void plan_of(onyxi_bcast *p, int ra, const int64_t *da, int rb, const int64_t *db) {
+    onyx_tensor a = {.dtype = ONYX_DTYPE_FLOAT32, .rank = ra};
+    onyx_tensor b = {.dtype = ONYX_DTYPE_FLOAT32, .rank = rb};
+    for (int i = 0; i < ra; i++)
+        a.dims[i] = da[i];
+    for (int i = 0; i < rb; i++)
+        b.dims[i] = db[i];
+    const onyx_tensor *t[2] = {&a, &b};
+    onyx_tensor out = {.dtype = ONYX_DTYPE_FLOAT32};
+    onyxi_err err;
+    ck_assert_int_eq(onyxi_bcast_shape(2, t, 0, &out.rank, out.dims, &err), ONYX_OK);
+    ck_assert_int_eq(onyxi_bcast_plan(p, &out, 2, t, &err), ONYX_OK);
+}
+
+/* The shapes of SE blocks and bias adds collapse to one or two contiguous loops. */
+START_TEST(test_bcast_plan_collapses) {
+    onyxi_bcast p;
+    plan_of(&p, 4, (const int64_t[]){2, 3, 4, 5}, 4, (const int64_t[]){2, 3, 4, 5});
+    ck_assert_int_eq(p.rank, 1);
+    ck_assert_int_eq(p.dims[0], 120);
+    /* [N,C,H,W] * [N,C,1,1]: N*C rows of H*W, the scale constant per row */
+    plan_of(&p, 4, (const int64_t[]){2, 3, 4, 5}, 4, (const int64_t[]){2, 3, 1, 1});
+    ck_assert_int_eq(p.rank, 2);
+    ck_assert(p.dims[0] == 6 && p.dims[1] == 20);
+    ck_assert(p.strides[0][0] == 20 && p.strides[0][1] == 1);
+    ck_assert(p.strides[1][0] == 1 && p.strides[1][1] == 0);
+    /* [N,C,H,W] + [C,1,1] */
+    plan_of(&p, 4, (const int64_t[]){2, 3, 4, 5}, 3, (const int64_t[]){3, 1, 1});
+    ck_assert_int_eq(p.rank, 3);
+    ck_assert(p.dims[0] == 2 && p.dims[1] == 3 && p.dims[2] == 20);
+    ck_assert(p.strides[1][0] == 0 && p.strides[1][1] == 1 && p.strides[1][2] == 0);
+    /* [1,C,H,W] + [1,C,1,1] drops the unit batch */
+    plan_of(&p, 4, (const int64_t[]){1, 3, 4, 5}, 4, (const int64_t[]){1, 3, 1, 1});
+    ck_assert(p.rank == 2 && p.dims[0] == 3 && p.dims[1] == 20);
+    /* a scalar against anything is one row with a constant operand */
+    plan_of(&p, 2, (const int64_t[]){3, 4}, 0, NULL);
+    ck_assert(p.rank == 1 && p.dims[0] == 12 && p.strides[1][0] == 0);
+    /* an operand that does not broadcast to the given output */
+    onyx_tensor a = {.dtype = ONYX_DTYPE_FLOAT32, .rank = 1, .dims = {4}};
+    onyx_tensor out = {.dtype = ONYX_DTYPE_FLOAT32, .rank = 2, .dims = {2, 3}};
+    const onyx_tensor *t[1] = {&a};
+    onyxi_err err;
+    ck_assert_int_eq(onyxi_bcast_plan(&p, &out, 1, t, &err), ONYX_SHAPE_MISMATCH);
+}
+END_TEST
+
+/* Add through the plan against naive per-element index arithmetic, on seeded random data
+ * for shape pairs that exercise every collapse rule. Exact: both sides do one float add. */
+START_TEST(test_bcast_matches_naive) {
+    static const struct {
+        int ra, rb;
+        int64_t a[5], b[5];
+    } cases[] = {
+        {5, 5, {4, 1, 5, 1, 3}, {1, 6, 1, 2, 3}},
+        {1, 3, {7}, {3, 1, 7}},
+        {4, 4, {2, 3, 4, 5}, {2, 3, 1, 1}},
+        {4, 3, {2, 3, 4, 5}, {3, 1, 1}},
+        {2, 2, {5, 1}, {1, 5}},
+        {1, 2, {1}, {3, 4}},
+        {0, 2, {0}, {3, 4}},
+        {4, 4, {2, 3, 1, 5}, {2, 1, 4, 1}},
+        {3, 3, {1, 1, 1}, {1, 1, 1}},
+        {3, 2, {3, 0, 2}, {1, 2}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        onyx_tensor *a = tu_tensor_random(cases[c].ra, cases[c].a, 11 + (unsigned)c, -5, 5);
+        onyx_tensor *b = tu_tensor_random(cases[c].rb, cases[c].b, 29 + (unsigned)c, -5, 5);
+        int r;
+        int64_t od[ONYXI_MAX_RANK];
+        onyxi_err err;
+        const onyx_tensor *t[2] = {a, b};
+        ck_assert_int_eq(onyxi_bcast_shape(2, t, 0, &r, od, &err), ONYX_OK);
+        int64_t count = onyxi_shape_count(r, od);
+        float *want = malloc((size_t)(count > 0 ? count : 1) * sizeof(float));
+        const float *ap = a->data, *bp = b->data;
+        for (int64_t i = 0; i < count; i++) {
+            int64_t rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+            for (int d = r - 1; d >= 0; d--) {
+                int64_t idx = rem % od[d];
+                rem /= od[d];
+                int ka = d - (r - a->rank), kb = d - (r - b->rank);
+                if (ka >= 0) {
+                    if (a->dims[ka] > 1) ia += idx * sa;
+                    sa *= a->dims[ka];
+                }
+                if (kb >= 0) {
+                    if (b->dims[kb] > 1) ib += idx * sb;
+                    sb *= b->dims[kb];
+                }
+            }
+            want[i] = ap[ia] + bp[ib];
+        }
+        onyx_tensor *y = NULL;
+        ck_assert_int_eq(run2("Add", 14, a, b, &y, &err), ONYX_OK);
+        ck_assert_int_eq(y->rank, r);
+        ck_assert_msg(count == 0 || memcmp(y->data, want, (size_t)count * sizeof(float)) == 0,
+                      "case %zu differs", c);
+        free(want);
+        tu_tensor_free(y);
+    }
+}
+END_TEST
+
+/* ---- arithmetic ---- */
+
+START_TEST(test_arith_broadcast_values) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d23[2] = {2, 3}, d3[1] = {3};
+    ck_assert_int_eq(
+        run2("Add", 7, F32(2, d23, 1, 2, 3, 4, 5, 6), F32(1, d3, 10, 20, 30), &y, &err), ONYX_OK);
+    assert_f32(y, 2, d23, (const float[]){11, 22, 33, 14, 25, 36});
+    /* SE block: [1,2,2,2] * [1,2,1,1] */
+    int64_t dx[4] = {1, 2, 2, 2}, ds[4] = {1, 2, 1, 1};
+    ck_assert_int_eq(
+        run2("Mul", 14, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(4, ds, 2, 10), &y, &err), ONYX_OK);
+    assert_f32(y, 4, dx, (const float[]){2, 4, 6, 8, 50, 60, 70, 80});
+    /* per-channel bias of rank 3: [1,2,2,2] - [2,1,1] */
+    int64_t dc[3] = {2, 1, 1};
+    ck_assert_int_eq(
+        run2("Sub", 13, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(3, dc, 1, 2), &y, &err), ONYX_OK);
+    assert_f32(y, 4, dx, (const float[]){0, 1, 2, 3, 3, 4, 5, 6});
+    /* both sides broadcast: [2,1,3] + [1,2,1] -> [2,2,3] */
+    int64_t da[3] = {2, 1, 3}, db[3] = {1, 2, 1}, dy[3] = {2, 2, 3};
+    ck_assert_int_eq(run2("Add", 14, F32(3, da, 1, 2, 3, 4, 5, 6), F32(3, db, 10, 20), &y, &err),
+                     ONYX_OK);
+    assert_f32(y, 3, dy, (const float[]){11, 12, 13, 21, 22, 23, 14, 15, 16, 24, 25, 26});
+    /* scalar on the left */
+    ck_assert_int_eq(run2("Div", 14, F32(0, NULL, 1), F32(1, d3, 2, 4, -8), &y, &err), ONYX_OK);
+    assert_f32(y, 1, d3, (const float[]){0.5f, 0.25f, -0.125f});
+    /* float division by zero is IEEE */
+    ck_assert_int_eq(run2("Div", 14, F32(1, d3, 1, -1, 0), F32(0, NULL, 0), &y, &err), ONYX_OK);
+    const float *p = y->data;
+    ck_assert(isinf(p[0]) && p[0] > 0 && isinf(p[1]) && p[1] < 0 && isnan(p[2]));
+    tu_tensor_free(y);
+}
+END_TEST
+
+START_TEST(test_arith_int_semantics) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {6};
+    /* truncation toward zero (C, and the ONNX reference's true division + cast); x / 0 = 0;
+     * INT32_MIN / -1 wraps */
+    ck_assert_int_eq(run2("Div", 14,
+                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d, -7, 7, -7, 7, 5, INT32_MIN),
+                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 2, -2, -2, 2, 0, -1), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){-3, -3, 3, 3, 0, INT32_MIN});
+    ck_assert_int_eq(run2("Add", 14, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, INT64_MAX, 1, 2, 3, 4, 5),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 1), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, 2, 3, 4, 5, 6});
+    ck_assert_int_eq(run2("Sub", 14, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 0, 1, 2, 3, 4, 255),
+                          TEN(ONYX_DTYPE_UINT8, uint8_t, 0, NULL, 1), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){255, 0, 1, 2, 3, 254});
+    ck_assert_int_eq(run2("Mul", 14, TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, -3, 2, 0, 1, 181),
+                          TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, 3, -2, 9, 1, 181), &y, &err),
+                     ONYX_OK);
+    /* 256 * 256 = 65536 wraps to 0; 181 * 181 = 32761 */
+    assert_exact(y, ONYX_DTYPE_INT16, 1, d, (const int16_t[]){0, -9, -4, 0, 1, 32761});
+    ck_assert_int_eq(run2("Div", 14,
+                          TEN(ONYX_DTYPE_UINT32, uint32_t, 1, d, 7, 8, 9, 0, 1, 4000000000u),
+                          TEN(ONYX_DTYPE_UINT32, uint32_t, 0, NULL, 4000000000u), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_UINT32, 1, d, (const uint32_t[]){0, 0, 0, 0, 0, 1});
+}
+END_TEST
+
+START_TEST(test_pow_types) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {3};
+    ck_assert_int_eq(run2("Pow", 7, F32(1, d, 2, 4, -2), F32(1, d, 3, 0.5f, 2), &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){8, 2, 4});
+    /* scalar exponent 2 (the variance pattern) and a negative base to a fraction (NaN) */
+    ck_assert_int_eq(run2("Pow", 13, F32(1, d, -3, 1.5f, -2), F32(0, NULL, 2), &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){9, 2.25f, 4});
+    ck_assert_int_eq(run2("Pow", 13, F32(1, d, -8, 1, 4), F32(0, NULL, 0.5f), &y, &err), ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){NAN, 1, 2});
+    /* opset 12: float base, int64 exponent */
+    ck_assert_int_eq(run2("Pow", 12, F32(1, d, 1, 2, 3),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, -1), &y, &err),
+                     ONYX_OK);
+    assert_f32(y, 1, d, (const float[]){1, 32, 1.0f / 3.0f});
+    /* int base, float exponent: the float result truncated */
+    ck_assert_int_eq(run2("Pow", 15, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 2, 10, -3),
+                          F32(1, d, 0.5f, 2, 3), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 100, -27});
+    /* int ^ int, with negative exponents giving the truncated reciprocal */
+    int64_t d5[1] = {5};
+    ck_assert_int_eq(run2("Pow", 15, TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 3, -2, 2, -1, 1),
+                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 4, 3, -1, -3, -7), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d5, (const int32_t[]){81, -8, 0, -1, 1});
+    /* opset 7: base and exponent must share the dtype */
+    ck_assert_int_eq(
+        run2("Pow", 7, F32(1, d, 1, 2, 3), TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, 6), &y, &err),
+        ONYX_TYPE_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_prelu_slope) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t dx[4] = {1, 2, 1, 2}, ds[3] = {2, 1, 1};
+    /* per-channel slope [C,1,1] as PyTorch exports it */
+    ck_assert_int_eq(run2("PRelu", 9, F32(4, dx, -1, 2, -3, 4), F32(3, ds, 0.5f, 0.25f), &y, &err),
+                     ONYX_OK);
+    assert_f32(y, 4, dx, (const float[]){-0.5f, 2, -0.75f, 4});
+    /* the slope must broadcast to X, not X to the slope */
+    int64_t d2[1] = {2}, d22[2] = {2, 2};
+    ck_assert_int_eq(run2("PRelu", 16, F32(1, d2, -1, 1), F32(2, d22, 1, 2, 3, 4), &y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "does not broadcast to input 0's shape [2]"), "%s", err.msg);
+}
+END_TEST
+
+/* Before opset 7: B broadcasts to A only with broadcast=1, placed at `axis` when given;
+ * PRelu-6 applies a 1-D slope per channel. */
+START_TEST(test_binary_legacy_broadcast) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t da[3] = {2, 3, 2}, db[1] = {3}, d2[1] = {2};
+    onyxi_node *n = tu_node_new("Add", 6, 2, 1);
+    tu_attr_int(n, "broadcast", 1);
+    tu_attr_int(n, "axis", 1);
+    onyx_tensor *in[2] = {F32(3, da, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1), F32(1, db, 10, 20, 30)};
+    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_OK);
+    assert_f32(y, 3, da, (const float[]){10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31});
+    /* without axis: numpy's suffix alignment */
+    n = tu_node_new("Mul", 6, 2, 1);
+    tu_attr_int(n, "broadcast", 1);
+    in[0] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    in[1] = F32(1, d2, 1, -1);
+    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_OK);
+    assert_f32(y, 3, da, (const float[]){1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12});
+    /* broadcast=0 (the default) wants equal shapes */
+    in[0] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    in[1] = F32(1, d2, 1, -1);
+    ck_assert_int_eq(run_n(tu_node_new("Sub", 6, 2, 1), 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "'broadcast'"), "%s", err.msg);
+    /* A never broadcasts to B */
+    n = tu_node_new("Div", 6, 2, 1);
+    tu_attr_int(n, "broadcast", 1);
+    in[0] = F32(1, d2, 1, -1);
+    in[1] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
+    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    /* the attributes are gone from opset 7 */
+    n = tu_node_new("Add", 7, 2, 1);
+    tu_attr_int(n, "broadcast", 1);
+    in[0] = F32(1, d2, 1, -1);
+    in[1] = F32(1, d2, 1, -1);
+    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_INVALID_MODEL);
+    /* PRelu-6: slope [C] against [N,C,L] is per channel */
+    int64_t dx[3] = {1, 3, 2};
+    ck_assert_int_eq(
+        run2("PRelu", 6, F32(3, dx, -1, 1, -1, 1, -1, 1), F32(1, db, 0.1f, 0.2f, 0.3f), &y, &err),
+        ONYX_OK);
+    assert_f32(y, 3, dx, (const float[]){-0.1f, 1, -0.2f, 1, -0.3f, 1});
+}
+END_TEST
+
+/* ---- comparisons and Where ---- */
+
+START_TEST(test_compare_values) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {4}, d23[2] = {2, 3}, d3[1] = {3};
+    const float a[4] = {1, NAN, 3, -0.0f};
+    const float b[4] = {1, NAN, 2, 0.0f};
+    ck_assert_int_eq(run2("Equal", 13, F32(1, d, a[0], a[1], a[2], a[3]),
+                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 0, 1});
+    ck_assert_int_eq(run2("Less", 9, F32(1, d, a[0], a[1], a[2], a[3]),
+                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 0, 0});
+    ck_assert_int_eq(run2("Greater", 13, F32(1, d, a[0], a[1], a[2], a[3]),
+                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 0});
+    ck_assert_int_eq(run2("GreaterOrEqual", 16, F32(1, d, a[0], a[1], a[2], a[3]),
+                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 1, 1});
+    /* int64 with broadcasting */
+    ck_assert_int_eq(run2("LessOrEqual", 12,
+                          TEN(ONYX_DTYPE_INT64, int64_t, 2, d23, 1, 2, 3, 4, 5, 6),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d3, 1, 5, 2), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 2, d23, (const uint8_t[]){1, 1, 0, 0, 1, 0});
+    ck_assert_int_eq(run2("Equal", 11, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
+                          TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 0, 1});
+    /* Less has no bool form; mixed dtypes are refused */
+    ck_assert_int_eq(run2("Less", 13, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
+                          TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(run2("Equal", 13, F32(1, d, 1, 2, 3, 4),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "has dtype int64 but input 0"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_where_broadcast) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t dc[2] = {2, 1}, dx[1] = {3}, dy[2] = {2, 3};
+    /* condition [2,1], X [3], Y scalar -> [2,3] */
+    onyx_tensor *in[3] = {TEN(ONYX_DTYPE_BOOL, uint8_t, 2, dc, 1, 0),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 1, dx, 1, 2, 3),
+                          TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, -1)};
+    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 2, dy, (const int64_t[]){1, 2, 3, -1, -1, -1});
+    int64_t d4[1] = {4};
+    in[0] = TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d4, 1, 0, 0, 1);
+    in[1] = F32(1, d4, 1, 2, 3, 4);
+    in[2] = F32(1, d4, -1, -2, -3, -4);
+    ck_assert_int_eq(run_n(tu_node_new("Where", 9, 3, 1), 3, in, &y, &err), ONYX_OK);
+    assert_f32(y, 1, d4, (const float[]){1, -2, -3, 4});
+    /* the condition must be bool; X and Y must agree */
+    in[0] = F32(1, d4, 1, 0, 0, 1);
+    in[1] = F32(1, d4, 1, 2, 3, 4);
+    in[2] = F32(1, d4, -1, -2, -3, -4);
+    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_TYPE_MISMATCH);
+    in[0] = TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d4, 1, 0, 0, 1);
+    in[1] = F32(1, d4, 1, 2, 3, 4);
+    in[2] = TEN(ONYX_DTYPE_INT32, int32_t, 1, d4, 1, 2, 3, 4);
+    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_TYPE_MISMATCH);
+}
+END_TEST
+
+START_TEST(test_binary_errors) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d3[1] = {3}, d4[1] = {4};
+    ck_assert_int_eq(run2("Add", 14, F32(1, d3, 1, 2, 3), F32(1, d4, 1, 2, 3, 4), &y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "do not broadcast: 3 versus 4"), "%s", err.msg);
+    ck_assert_int_eq(run2("Add", 14, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1),
+                          TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "dtype bool, which Add does not support"), "%s", err.msg);
+    ck_assert_int_eq(run2("Mul", 14, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL),
+                          tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL), &y, &err),
+                     ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "float16"), "%s", err.msg);
+    ck_assert_int_eq(run2("Sub", 14, F32(1, d3, 1, 2, 3),
+                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d3, 1, 2, 3), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_ptr_null(y);
+    /* an opset before the first supported version */
+    ck_assert_int_eq(run2("Add", 5, F32(1, d3, 1, 2, 3), F32(1, d3, 1, 2, 3), &y, &err),
+                     ONYX_UNSUPPORTED);
+}
+END_TEST
+
+/* ---- Cast ---- */
+
+static onyx_status run_cast(int64_t opset, onyx_dtype to, onyx_tensor *x, onyx_tensor **y,
+                            onyxi_err *err) {
+    onyxi_node *n = tu_node_new("Cast", opset, 1, 1);
+    tu_attr_int(n, "to", to);
+    onyx_tensor *in[1] = {x};
+    return run_n(n, 1, in, y, err);
+}
+
+START_TEST(test_cast_float_to_int) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {8};
+    /* truncation toward zero; NaN -> 0; out of range saturates */
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_INT32,
+                              F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 3e9f, -0.5f, 7), &y,
+                              &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d,
+                 (const int32_t[]){-1, 2, 0, INT32_MAX, INT32_MIN, INT32_MAX, 0, 7});
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_UINT8,
+                              F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 300, 255.9f, 7), &y,
+                              &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){0, 2, 0, 255, 0, 255, 255, 7});
+    ck_assert_int_eq(run_cast(6, ONYX_DTYPE_INT64,
+                              F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 3e9f, 1e19f, 7), &y,
+                              &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d,
+                 (const int64_t[]){-1, 2, 0, INT64_MAX, INT64_MIN, 3000000000, INT64_MAX, 7});
+    ck_assert_int_eq(
+        run_cast(13, ONYX_DTYPE_BOOL, F32(1, d, 0, -0.0f, NAN, 1, -1, 0.5f, 0, 2), &y, &err),
+        ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 1, 1, 1, 0, 1});
+}
+END_TEST
+
+START_TEST(test_cast_int_conversions) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {4};
+    /* narrowing wraps modulo 2^bits, as numpy */
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_INT32,
+                              TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4294967297LL, -1, INT64_MIN, 5),
+                              &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, -1, 0, 5});
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT32,
+                              TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 16777217, -3, 0, 1LL << 40), &y,
+                              &err),
+                     ONYX_OK);
+    /* 2^24 + 1 rounds to even: 2^24 */
+    assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d,
+                 (const float[]){16777216.0f, -3, 0, 1099511627776.0f});
+    ck_assert_int_eq(
+        run_cast(13, ONYX_DTYPE_INT64, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 1, 0, 1, 0), &y, &err),
+        ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 0, 1, 0});
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_INT64,
+                              TEN(ONYX_DTYPE_UINT64, uint64_t, 1, d, UINT64_MAX, 1, 0, 7), &y,
+                              &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){-1, 1, 0, 7});
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT64,
+                              TEN(ONYX_DTYPE_UINT64, uint64_t, 1, d, UINT64_MAX, 1, 0, 7), &y,
+                              &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_FLOAT64, 1, d, (const double[]){18446744073709551616.0, 1, 0, 7});
+}
+END_TEST
+
+START_TEST(test_cast_float16_rounding) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {10};
+    /* ties to even (1 + 2^-11 -> 1; 1 + 3*2^-11 -> 1 + 2^-9), 65519 -> max, 65520 -> inf,
+     * subnormals 2^-24 -> 0x0001, 2^-25 -> 0 (tie to even), 3*2^-25 -> 0x0002, -tiny -> -0 */
+    ck_assert_int_eq(
+        run_cast(13, ONYX_DTYPE_FLOAT16,
+                 F32(1, d, 1.00048828125f, 1.00146484375f, 65519, 65520, 5.9604644775390625e-08f,
+                     2.98023223876953125e-08f, 8.94069671630859375e-08f, -2.5e-8f, NAN, -INFINITY),
+                 &y, &err),
+        ONYX_OK);
+    const uint16_t *h = y->data;
+    const uint16_t want[9] = {0x3C00, 0x3C02, 0x7BFF, 0x7C00, 0x0001, 0x0000, 0x0002, 0x8000};
+    for (int i = 0; i < 8; i++)
+        ck_assert_msg(h[i] == want[i], "%d: %04x", i, h[i]);
+    ck_assert((h[8] & 0x7C00) == 0x7C00 && (h[8] & 0x3FF) != 0); /* NaN */
+    ck_assert_uint_eq(h[9], 0xFC00);
+    tu_tensor_free(y);
+    /* float64 rounds once: 1 + 2^-11 + 2^-40 is above the tie, so it rounds up (through
+     * float32 it would be a tie and round down) */
+    int64_t d1[1] = {1};
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT16,
+                              TEN(ONYX_DTYPE_FLOAT64, double, 1, d1, 1.0 + 0x1p-11 + 0x1p-40), &y,
+                              &err),
+                     ONYX_OK);
+    ck_assert_uint_eq(*(const uint16_t *)y->data, 0x3C01);
+    tu_tensor_free(y);
+    /* back to float: exact, including subnormals and inf */
+    int64_t d4[1] = {4};
+    ck_assert_int_eq(
+        run_cast(13, ONYX_DTYPE_FLOAT32,
+                 TEN(ONYX_DTYPE_FLOAT16, uint16_t, 1, d4, 0x3555, 0x0001, 0xFC00, 0x7BFF), &y,
+                 &err),
+        ONYX_OK);
+    const float *f = y->data;
+    ck_assert(f[0] == 0.333251953125f && f[1] == 5.9604644775390625e-08f && isinf(f[2]) &&
+              f[2] < 0 && f[3] == 65504.0f);
+    tu_tensor_free(y);
+}
+END_TEST
+
+START_TEST(test_cast_bfloat16) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {4};
+    /* 0x3EF5 8000 is a tie (-> even 0x3EF6? no: 0x3EF5 is odd, so up to 0x3EF6); 0x3F80 0001
+     * rounds down; 0x3F81 8000 ties to even 0x3F82 */
+    float in[4];
+    const uint32_t bits[4] = {0x3EF58000u, 0x3F800001u, 0x3F818000u, 0x7F7FFFFFu};
+    memcpy(in, bits, sizeof in);
+    ck_assert_int_eq(
+        run_cast(13, ONYX_DTYPE_BFLOAT16, tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, in), &y, &err),
+        ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_BFLOAT16, 1, d, (const uint16_t[]){0x3EF6, 0x3F80, 0x3F82, 0x7F80});
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT32,
+                              TEN(ONYX_DTYPE_BFLOAT16, uint16_t, 1, d, 0x3F80, 0xC000, 0x7F80, 0),
+                              &y, &err),
+                     ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d, (const float[]){1, -2, INFINITY, 0});
+}
+END_TEST
+
+START_TEST(test_cast_like_and_errors) {
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    int64_t d[1] = {3};
+    onyx_tensor *in[2] = {F32(1, d, 1.5f, -2.5f, 3), TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 0)};
+    ck_assert_int_eq(run_n(tu_node_new("CastLike", 15, 2, 1), 2, in, &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, -2, 3});
+    /* strings are not supported either way */
+    ck_assert_int_eq(run_cast(13, ONYX_DTYPE_STRING, F32(1, d, 1, 2, 3), &y, &err),
+                     ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "string"), "%s", err.msg);
+    /* 'to' is required and must be a dtype */
+    onyx_tensor *in1[1] = {F32(1, d, 1, 2, 3)};
+    ck_assert_int_eq(run_n(tu_node_new("Cast", 13, 1, 1), 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_msg(strstr(err.msg, "'to'"), "%s", err.msg);
+    ck_assert_int_eq(run_cast(13, (onyx_dtype)99, F32(1, d, 1, 2, 3), &y, &err),
+                     ONYX_INVALID_MODEL);
+    /* 'saturate' only exists from opset 19 */
+    onyxi_node *n = tu_node_new("Cast", 13, 1, 1);
+    tu_attr_int(n, "to", ONYX_DTYPE_INT32);
+    tu_attr_int(n, "saturate", 1);
+    in1[0] = F32(1, d, 1, 2, 3);
+    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    n = tu_node_new("Cast", 19, 1, 1);
+    tu_attr_int(n, "to", ONYX_DTYPE_INT32);
+    tu_attr_int(n, "saturate", 1);
+    in1[0] = F32(1, d, 1, 2, 3);
+    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_OK);
+    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, 2, 3});
+}
+END_TEST
+
 Suite *ops_elementwise_suite(void) {
     Suite *s = suite_create("ops_elementwise");
     TCase *tc = tcase_create("sigmoid");
@@ -136,8 +983,42 @@ Suite *ops_elementwise_suite(void) {
     tcase_add_test(tc, test_sigmoid_scalar);
     tcase_add_test(tc, test_sigmoid_in_place);
     suite_add_tcase(s, tc);
+    tc = tcase_create("unary");
+    tcase_add_test(tc, test_unary_float_values);
+    tcase_add_test(tc, test_unary_in_place);
+    tcase_add_test(tc, test_unary_int_wraps);
+    tcase_add_test(tc, test_not_values);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("clip");
+    tcase_add_test(tc, test_clip_attributes_opset6);
+    tcase_add_test(tc, test_clip_inputs_opset11);
+    tcase_add_test(tc, test_clip_int_opset12);
+    tcase_add_test(tc, test_clip_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("broadcast");
+    tcase_add_test(tc, test_bcast_shape_rules);
+    tcase_add_test(tc, test_bcast_plan_collapses);
+    tcase_add_test(tc, test_bcast_matches_naive);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("binary");
+    tcase_add_test(tc, test_arith_broadcast_values);
+    tcase_add_test(tc, test_arith_int_semantics);
+    tcase_add_test(tc, test_pow_types);
+    tcase_add_test(tc, test_prelu_slope);
+    tcase_add_test(tc, test_binary_legacy_broadcast);
+    tcase_add_test(tc, test_compare_values);
+    tcase_add_test(tc, test_where_broadcast);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cast");
+    tcase_add_test(tc, test_cast_float_to_int);
+    tcase_add_test(tc, test_cast_int_conversions);
+    tcase_add_test(tc, test_cast_float16_rounding);
+    tcase_add_test(tc, test_cast_bfloat16);
+    tcase_add_test(tc, test_cast_like_and_errors);
+    suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_sigmoid_wrong_dtype);
+    tcase_add_test(tc, test_binary_errors);
     suite_add_tcase(s, tc);
     return s;
 }
