@@ -1,0 +1,326 @@
+/*
+ * Tests of the normalization ops (ops/norm.c): BatchNormalization per channel, on [N, C] and
+ * with opset-7 per-activation parameters, the inference-only refusals; InstanceNormalization;
+ * LayerNormalization with Mean/InvStdDev outputs, a broadcast Scale and the attribute checks.
+ * Expected values are computed by hand (sqrt(2/3) = 0.8164966, 1/sqrt(8/3) = 0.6123724).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static onyx_tensor *f32(int rank, const int64_t *dims, const float *v) {
+    return tu_tensor(ONYX_DTYPE_FLOAT32, rank, dims, v);
+}
+
+/* Runs n on in[0..n_in) (all freed here, n too); returns the status, outputs into y. */
+static onyx_status run_node(onyxi_node *n, onyx_tensor **in, int n_in, onyx_tensor **y,
+                            onyxi_err *err) {
+    onyx_status rc = tu_run_op(n, in, y, NULL, err);
+    for (int k = 0; k < n_in; k++)
+        tu_tensor_free(in[k]);
+    tu_node_free(n);
+    return rc;
+}
+
+/* The five BatchNormalization inputs for X of shape xd: C = 2 channels with scale [1, 2],
+ * B [0, 1], mean [1, 3], var [4, 0.25]. */
+static void bn_inputs(onyx_tensor **in, int rank, const int64_t *xd, const float *x) {
+    int64_t cd[1] = {2};
+    float s[2] = {1, 2}, b[2] = {0, 1}, m[2] = {1, 3}, v[2] = {4, 0.25f};
+    in[0] = f32(rank, xd, x);
+    in[1] = f32(1, cd, s);
+    in[2] = f32(1, cd, b);
+    in[3] = f32(1, cd, m);
+    in[4] = f32(1, cd, v);
+}
+
+START_TEST(test_batchnorm_per_channel) {
+    int64_t xd[4] = {1, 2, 1, 2};
+    float x[4] = {1, 2, 3, 4};
+    /* ch0: (x - 1) / 2; ch1: (x - 3) / 0.5 * 2 + 1 */
+    float want[4] = {0, 0.5f, 1, 5};
+    int64_t versions[5] = {6, 7, 9, 14, 15};
+    for (int i = 0; i < 5; i++) {
+        onyx_tensor *in[5], *y[1] = {NULL};
+        bn_inputs(in, 4, xd, x);
+        onyxi_node *n = tu_node_new("BatchNormalization", versions[i], 5, 1);
+        tu_attr_float(n, "epsilon", 0);
+        if (versions[i] == 6) tu_attr_int(n, "is_test", 1);
+        onyxi_err err;
+        ck_assert_msg(run_node(n, in, 5, y, &err) == ONYX_OK, "%s", err.msg);
+        tu_assert_floats(y[0], 4, xd, want, 1e-6, 1e-6);
+        tu_tensor_free(y[0]);
+    }
+}
+END_TEST
+
+START_TEST(test_batchnorm_rank2_and_default_epsilon) {
+    int64_t xd[2] = {2, 2};
+    float x[4] = {1, 2, 3, 4};
+    onyx_tensor *in[5], *y[1] = {NULL};
+    bn_inputs(in, 2, xd, x);
+    /* var 0 in channel 0: the default epsilon 1e-5 keeps it finite, 1 / sqrt(1e-5) */
+    ((float *)in[4]->data)[0] = 0;
+    float want[4] = {0, -3, 2 / sqrtf(1e-5f), 5};
+    onyxi_err err;
+    ck_assert_msg(run_node(tu_node_new("BatchNormalization", 9, 5, 1), in, 5, y, &err) == ONYX_OK,
+                  "%s", err.msg);
+    tu_assert_floats(y[0], 2, xd, want, 1e-6, 1e-4);
+    tu_tensor_free(y[0]);
+}
+END_TEST
+
+START_TEST(test_batchnorm_opset7_per_activation) {
+    /* spatial=0: parameters [C, D1] = [2, 2], one per activation */
+    int64_t xd[3] = {1, 2, 2}, pd[2] = {2, 2};
+    float x[4] = {2, 2, 2, 2}, ones[4] = {1, 1, 1, 1}, zeros[4] = {0, 0, 0, 0};
+    float mean[4] = {1, 2, 3, 4}, want[4] = {1, 0, -1, -2};
+    onyx_tensor *in[5] = {f32(3, xd, x), f32(2, pd, ones), f32(2, pd, zeros), f32(2, pd, mean),
+                          f32(2, pd, ones)},
+                *y[1] = {NULL};
+    onyxi_node *n = tu_node_new("BatchNormalization", 7, 5, 1);
+    tu_attr_int(n, "spatial", 0);
+    tu_attr_float(n, "epsilon", 0);
+    onyxi_err err;
+    ck_assert_msg(run_node(n, in, 5, y, &err) == ONYX_OK, "%s", err.msg);
+    /* var 1: y = x - mean */
+    tu_assert_floats(y[0], 3, xd, want, 1e-6, 1e-6);
+    tu_tensor_free(y[0]);
+}
+END_TEST
+
+START_TEST(test_batchnorm_training_is_unsupported) {
+    int64_t xd[4] = {1, 2, 1, 2};
+    onyx_tensor *in[5], *y[3] = {NULL, NULL, NULL};
+    onyxi_err err;
+    bn_inputs(in, 4, xd, NULL);
+    onyxi_node *n = tu_node_new("BatchNormalization", 15, 5, 1);
+    tu_attr_int(n, "training_mode", 1);
+    ck_assert_int_eq(run_node(n, in, 5, y, &err), ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "'training_mode' is 1"), "%s", err.msg);
+
+    bn_inputs(in, 4, xd, NULL);
+    ck_assert_int_eq(run_node(tu_node_new("BatchNormalization", 9, 5, 3), in, 5, y, &err),
+                     ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "training-mode statistic"), "%s", err.msg);
+
+    /* opset 6 without is_test means training mode */
+    bn_inputs(in, 4, xd, NULL);
+    ck_assert_int_eq(run_node(tu_node_new("BatchNormalization", 6, 5, 1), in, 5, y, &err),
+                     ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "'is_test' is 0"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_batchnorm_errors) {
+    int64_t xd[4] = {1, 2, 1, 2}, x3[4] = {1, 3, 1, 2};
+    onyx_tensor *in[5], *y[1] = {NULL};
+    onyxi_err err;
+    bn_inputs(in, 4, x3, NULL);
+    ck_assert_int_eq(run_node(tu_node_new("BatchNormalization", 15, 5, 1), in, 5, y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "input 'scale' has shape [2], expected [3]"), "%s", err.msg);
+
+    bn_inputs(in, 4, xd, NULL);
+    onyxi_node *n = tu_node_new("BatchNormalization", 9, 5, 1);
+    tu_attr_int(n, "spatial", 0);
+    ck_assert_int_eq(run_node(n, in, 5, y, &err), ONYX_INVALID_MODEL);
+    ck_assert_msg(strstr(err.msg, "'spatial' was removed in opset 9"), "%s", err.msg);
+
+    bn_inputs(in, 4, xd, NULL);
+    tu_tensor_free(in[3]);
+    int64_t cd[1] = {2};
+    in[3] = tu_tensor(ONYX_DTYPE_INT64, 1, cd, NULL);
+    ck_assert_int_eq(run_node(tu_node_new("BatchNormalization", 15, 5, 1), in, 5, y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "input 'input_mean' has dtype int64"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_instancenorm_planes) {
+    int64_t xd[4] = {1, 2, 1, 3}, cd[1] = {2};
+    float x[6] = {-1, 0, 1, 2, 3, 4}, s[2] = {1, 1.5f}, b[2] = {0, 1};
+    /* each plane has variance 2/3; ch1 = (x - 3) / sqrt(2/3) * 1.5 + 1 */
+    float want[6] = {-1.2247449f, 0, 1.2247449f, -0.8371173f, 1, 2.8371173f};
+    onyx_tensor *in[3] = {f32(4, xd, x), f32(1, cd, s), f32(1, cd, b)}, *y[1] = {NULL};
+    onyxi_node *n = tu_node_new("InstanceNormalization", 6, 3, 1);
+    tu_attr_float(n, "epsilon", 0);
+    onyxi_err err;
+    ck_assert_msg(run_node(n, in, 3, y, &err) == ONYX_OK, "%s", err.msg);
+    tu_assert_floats(y[0], 4, xd, want, 1e-6, 1e-6);
+    tu_tensor_free(y[0]);
+}
+END_TEST
+
+START_TEST(test_instancenorm_errors) {
+    int64_t xd[4] = {1, 2, 1, 3}, cd[1] = {3}, x2[2] = {2, 2}, c2[1] = {2};
+    onyx_tensor *in[3] = {f32(4, xd, NULL), f32(1, cd, NULL), f32(1, cd, NULL)}, *y[1] = {NULL};
+    onyxi_err err;
+    ck_assert_int_eq(run_node(tu_node_new("InstanceNormalization", 6, 3, 1), in, 3, y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "input 'scale' has shape [3], expected [2]"), "%s", err.msg);
+    in[0] = f32(2, x2, NULL);
+    in[1] = f32(1, c2, NULL);
+    in[2] = f32(1, c2, NULL);
+    ck_assert_int_eq(run_node(tu_node_new("InstanceNormalization", 6, 3, 1), in, 3, y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "rank 2, expected at least 3"), "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_layernorm_last_axis_with_stats) {
+    int64_t xd[2] = {2, 3}, sd[1] = {3}, md[2] = {2, 1};
+    float x[6] = {1, 2, 3, 2, 4, 6}, s[3] = {1, 1, 2}, b[3] = {0, 0, 1};
+    /* both rows normalize to [-1.2247449, 0, 1.2247449] */
+    float want[6] = {-1.2247449f, 0, 3.4494897f, -1.2247449f, 0, 3.4494897f};
+    float mean[2] = {2, 4}, inv[2] = {1.2247449f, 0.6123724f};
+    onyx_tensor *in[3] = {f32(2, xd, x), f32(1, sd, s), f32(1, sd, b)}, *y[3] = {NULL};
+    onyxi_node *n = tu_node_new("LayerNormalization", 17, 3, 3);
+    tu_attr_float(n, "epsilon", 0);
+    onyxi_err err;
+    ck_assert_msg(run_node(n, in, 3, y, &err) == ONYX_OK, "%s", err.msg);
+    tu_assert_floats(y[0], 2, xd, want, 1e-6, 1e-6);
+    tu_assert_floats(y[1], 2, md, mean, 1e-6, 1e-6);
+    tu_assert_floats(y[2], 2, md, inv, 1e-6, 1e-6);
+    for (int k = 0; k < 3; k++)
+        tu_tensor_free(y[k]);
+}
+END_TEST
+
+START_TEST(test_layernorm_axis0_broadcast_scale_no_bias) {
+    /* axis 0 normalizes all 6 values (mean 3, variance 8/3); Scale [3] broadcasts over the
+     * normalized shape [2, 3] and B is absent */
+    int64_t xd[2] = {2, 3}, sd[1] = {3}, md[2] = {1, 1};
+    float x[6] = {1, 2, 3, 2, 4, 6}, s[3] = {1, 2, 3};
+    float want[6] = {-1.2247449f, -1.2247449f, 0, -0.6123724f, 1.2247449f, 5.5113519f};
+    float mean[1] = {3}, inv[1] = {0.6123724f};
+    onyx_tensor *in[2] = {f32(2, xd, x), f32(1, sd, s)}, *y[3] = {NULL};
+    onyxi_node *n = tu_node_new("LayerNormalization", 17, 2, 3);
+    tu_attr_int(n, "axis", 0);
+    tu_attr_float(n, "epsilon", 0);
+    onyxi_err err;
+    ck_assert_msg(run_node(n, in, 2, y, &err) == ONYX_OK, "%s", err.msg);
+    tu_assert_floats(y[0], 2, xd, want, 1e-6, 1e-6);
+    tu_assert_floats(y[1], 2, md, mean, 1e-6, 1e-6);
+    tu_assert_floats(y[2], 2, md, inv, 1e-6, 1e-6);
+    for (int k = 0; k < 3; k++)
+        tu_tensor_free(y[k]);
+}
+END_TEST
+
+START_TEST(test_layernorm_default_epsilon) {
+    /* a constant row has variance 0: y = B, and InvStdDev = 1 / sqrt(1e-5) */
+    int64_t xd[2] = {1, 4}, sd[1] = {4}, md[2] = {1, 1};
+    float x[4] = {5, 5, 5, 5}, s[4] = {1, 1, 1, 1}, b[4] = {1, 2, 3, 4};
+    float inv[1] = {316.22776f}, mean[1] = {5};
+    onyx_tensor *in[3] = {f32(2, xd, x), f32(1, sd, s), f32(1, sd, b)}, *y[3] = {NULL};
+    onyxi_err err;
+    ck_assert_msg(run_node(tu_node_new("LayerNormalization", 17, 3, 3), in, 3, y, &err) == ONYX_OK,
+                  "%s", err.msg);
+    tu_assert_floats(y[0], 2, xd, b, 1e-6, 1e-6);
+    tu_assert_floats(y[1], 2, md, mean, 0, 1e-6);
+    tu_assert_floats(y[2], 2, md, inv, 0, 1e-5);
+    for (int k = 0; k < 3; k++)
+        tu_tensor_free(y[k]);
+}
+END_TEST
+
+START_TEST(test_layernorm_errors) {
+    int64_t xd[2] = {2, 3}, sd[1] = {2};
+    onyx_tensor *in[2] = {f32(2, xd, NULL), f32(1, sd, NULL)}, *y[1] = {NULL};
+    onyxi_err err;
+    ck_assert_int_eq(run_node(tu_node_new("LayerNormalization", 17, 2, 1), in, 2, y, &err),
+                     ONYX_SHAPE_MISMATCH);
+    ck_assert_msg(strstr(err.msg, "input 'Scale' has shape [2]"), "%s", err.msg);
+
+    int64_t s3[1] = {3};
+    in[0] = f32(2, xd, NULL);
+    in[1] = f32(1, s3, NULL);
+    onyxi_node *n = tu_node_new("LayerNormalization", 17, 2, 1);
+    tu_attr_int(n, "axis", 2);
+    ck_assert_int_eq(run_node(n, in, 2, y, &err), ONYX_INVALID_MODEL);
+
+    in[0] = f32(2, xd, NULL);
+    in[1] = f32(1, s3, NULL);
+    n = tu_node_new("LayerNormalization", 17, 2, 1);
+    tu_attr_int(n, "stash_type", 11);
+    ck_assert_int_eq(run_node(n, in, 2, y, &err), ONYX_UNSUPPORTED);
+    ck_assert_msg(strstr(err.msg, "'stash_type' is 11"), "%s", err.msg);
+}
+END_TEST
+
+/* Runs n's ref impl with output 0 sharing input 0's memory (as the planner may, since the
+ * ops are ONYXI_OP_INPLACE_OK) and compares with an ordinary run. Frees n and in[]. */
+static void expect_inplace_same(onyxi_node *n, onyx_tensor **in, int n_in) {
+    onyxi_err err;
+    onyx_tensor *y[3] = {NULL, NULL, NULL};
+    ck_assert_msg(tu_run_op(n, in, y, NULL, &err) == ONYX_OK, "%s", err.msg);
+    onyx_tensor *alias[3] = {NULL, NULL, NULL};
+    ck_assert_int_eq(tu_infer_op(n, in, alias, &err), ONYX_OK);
+    alias[0]->data = in[0]->data; /* written over the input */
+    const onyx_tensor *ins[5];
+    for (int k = 0; k < n_in; k++)
+        ins[k] = in[k];
+    onyxi_exec x = {n, n_in, ins, 1, alias, NULL, 2, &err};
+    const onyxi_impl *impl = n->op->impls[0];
+    ck_assert_int_eq(impl->init ? impl->init(&x) : ONYX_OK, ONYX_OK);
+    ck_assert_msg(impl->run(&x) == ONYX_OK, "%s", err.msg);
+    if (impl->fini) impl->fini(&x);
+    alias[0]->data = NULL;
+    tu_assert_close(in[0], y[0], 0, 0);
+    for (int k = 0; k < n->n_outputs; k++) {
+        tu_tensor_free(y[k]);
+        tu_tensor_free(alias[k]);
+    }
+    for (int k = 0; k < n_in; k++)
+        tu_tensor_free(in[k]);
+    tu_node_free(n);
+}
+
+START_TEST(test_norm_inplace_matches) {
+    int64_t xd[4] = {2, 3, 5, 7}, cd[1] = {3}, ld[2] = {5, 7};
+    onyx_tensor *bn[5] = {tu_tensor_random(4, xd, 1, -2, 2), tu_tensor_random(1, cd, 2, 0.5f, 2),
+                          tu_tensor_random(1, cd, 3, -1, 1), tu_tensor_random(1, cd, 4, -1, 1),
+                          tu_tensor_random(1, cd, 5, 0.5f, 2)};
+    expect_inplace_same(tu_node_new("BatchNormalization", 15, 5, 1), bn, 5);
+    onyx_tensor *in[3] = {tu_tensor_random(4, xd, 6, -2, 2), tu_tensor_random(1, cd, 7, 0.5f, 2),
+                          tu_tensor_random(1, cd, 8, -1, 1)};
+    expect_inplace_same(tu_node_new("InstanceNormalization", 6, 3, 1), in, 3);
+    onyx_tensor *ln[3] = {tu_tensor_random(4, xd, 9, -2, 2), tu_tensor_random(2, ld, 10, 0.5f, 2),
+                          tu_tensor_random(2, ld, 11, -1, 1)};
+    onyxi_node *n = tu_node_new("LayerNormalization", 17, 3, 1);
+    tu_attr_int(n, "axis", 2);
+    expect_inplace_same(n, ln, 3);
+}
+END_TEST
+
+Suite *ops_norm_suite(void) {
+    Suite *s = suite_create("ops_norm");
+    TCase *tc = tcase_create("batch_norm");
+    tcase_add_test(tc, test_batchnorm_per_channel);
+    tcase_add_test(tc, test_batchnorm_rank2_and_default_epsilon);
+    tcase_add_test(tc, test_batchnorm_opset7_per_activation);
+    tcase_add_test(tc, test_batchnorm_training_is_unsupported);
+    tcase_add_test(tc, test_batchnorm_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("instance_norm");
+    tcase_add_test(tc, test_instancenorm_planes);
+    tcase_add_test(tc, test_instancenorm_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("layer_norm");
+    tcase_add_test(tc, test_layernorm_last_axis_with_stats);
+    tcase_add_test(tc, test_layernorm_axis0_broadcast_scale_no_bias);
+    tcase_add_test(tc, test_layernorm_default_epsilon);
+    tcase_add_test(tc, test_layernorm_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("in_place");
+    tcase_add_test(tc, test_norm_inplace_matches);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    return tu_run_suite(ops_norm_suite());
+}
