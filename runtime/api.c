@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "alloc.h"
+#include "log.h"
 #include "model.h"
 #include "session.h"
 
@@ -17,6 +18,18 @@ const char *onyx_version(void) { return ONYX_VERSION; }
 int onyx_version_number(void) { return ONYX_VERSION_NUMBER; }
 
 /* ---- models ---- */
+
+/* Reports the outcome of a load to the log. */
+static onyx_status log_load(const char *what, onyx_model *m, onyx_status rc) {
+    if (rc != ONYX_OK)
+        onyxi_log(ONYX_LOG_ERROR, "cannot load %s: %s (%s)", what, m ? m->err.msg : "out of memory",
+                  onyx_status_str(rc));
+    else if (onyxi_log_enabled(ONYX_LOG_INFO))
+        onyxi_log(ONYX_LOG_INFO, "loaded %s: graph '%s', %d nodes, %d inputs, %d outputs, "
+                  "%d initializers", what, m->graph->graph_name ? m->graph->graph_name : "",
+                  m->graph->n_nodes, m->graph->n_inputs, m->graph->n_outputs, m->n_initializers);
+    return rc;
+}
 
 static int model_ok(const onyx_model *m) { return onyxi_model_valid(m) && m->graph; }
 
@@ -64,7 +77,7 @@ onyx_status onyx_model_load_file_flags(const char *path, unsigned flags, onyx_mo
         m->err = e;
         m->errcode = rc;
         *out = m;
-        return rc;
+        return log_load(path ? path : "(NULL path)", m, rc);
     }
     /* the folder that external data is resolved against */
     char dir[4096];
@@ -74,7 +87,7 @@ onyx_status onyx_model_load_file_flags(const char *path, unsigned flags, onyx_mo
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     rc = onyxi_model_load(data, nbytes, dir, flags, out);
     onyxi_free(data);
-    return rc;
+    return log_load(path, *out, rc);
 }
 
 onyx_status onyx_model_load_file(const char *path, onyx_model **out) {
@@ -93,7 +106,8 @@ onyx_status onyx_model_load_memory(const void *data, size_t nbytes, onyx_model *
         *out = m;
         return ONYX_INVALID_ARG;
     }
-    return onyxi_model_load(data ? data : "", nbytes, NULL, 0, out);
+    onyx_status rc = onyxi_model_load(data ? data : "", nbytes, NULL, 0, out);
+    return log_load("a model from memory", *out, rc);
 }
 
 void onyx_model_free(onyx_model *m) {
@@ -227,6 +241,12 @@ onyx_status onyx_options_set_num_threads(onyx_options *o, int n) {
     return ONYX_OK;
 }
 
+onyx_status onyx_options_set_profiling(onyx_options *o, int enable) {
+    if (!options_ok(o)) return ONYX_MISUSE;
+    o->profiling = enable != 0;
+    return ONYX_OK;
+}
+
 onyx_status onyx_options_set_backend(onyx_options *o, onyx_backend b) {
     if (!options_ok(o)) return ONYX_MISUSE;
     if (b != ONYX_BACKEND_AUTO && b != ONYX_BACKEND_REFERENCE) return ONYX_INVALID_ARG;
@@ -243,8 +263,10 @@ static int session_ok(const onyx_session *s) { return session_valid(s) && !s->fa
 static onyx_status done(onyx_session *s, onyx_status rc) {
     s->errcode = rc;
     if (rc == ONYX_OK) onyxi_err_clear(&s->err);
+    else onyxi_log(ONYX_LOG_ERROR, "session: %s (%s)", s->err.msg, onyx_status_str(rc));
     return rc;
 }
+
 
 onyx_status onyx_session_create(onyx_model *m, const onyx_options *o, onyx_session **out) {
     if (!out) return ONYX_INVALID_ARG;

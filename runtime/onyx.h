@@ -130,9 +130,12 @@ ONYX_API const char *onyx_status_str(onyx_status code);
  * dtype onyx cannot run), ONYX_NOMEM. */
 ONYX_API onyx_status onyx_model_load_file(const char *path, onyx_model **out);
 
-/* As onyx_model_load_file, from a buffer of nbytes bytes. The buffer is copied as needed:
- * the caller may free it as soon as this returns. External data is refused (there is no
- * folder to resolve it against): ONYX_UNSUPPORTED. */
+/* As onyx_model_load_file, from a buffer of nbytes bytes. The buffer is borrowed only for
+ * the call (copied as needed): the caller may free it as soon as this returns. External data
+ * is refused (there is no folder to resolve it against): ONYX_UNSUPPORTED.
+ * Ownership of *out as for onyx_model_load_file.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (out NULL, or data NULL with nbytes > 0),
+ * ONYX_INVALID_MODEL, ONYX_UNSUPPORTED, ONYX_NOMEM. */
 ONYX_API onyx_status onyx_model_load_memory(const void *data, size_t nbytes, onyx_model **out);
 
 /* Releases the caller's reference to a model. Sessions created from it keep it alive, so
@@ -162,7 +165,8 @@ ONYX_API const onyx_tensor *onyx_model_output(const onyx_model *m, int i);
 ONYX_API int onyx_model_input_index(const onyx_model *m, const char *name);
 ONYX_API int onyx_model_output_index(const onyx_model *m, const char *name);
 
-/* The model's metadata. Borrowed strings valid while the model lives; "" when absent. */
+/* The model's metadata: IR version (-1 for a NULL/failed model) and producer name.
+ * Borrowed strings valid while the model lives; "" when absent or for a NULL/failed model. */
 ONYX_API int64_t onyx_model_ir_version(const onyx_model *m);
 ONYX_API const char *onyx_model_producer(const onyx_model *m);
 /* Opset of a domain ("" or "ai.onnx" for the default domain); -1 when not imported. */
@@ -240,6 +244,7 @@ ONYX_API onyx_status onyx_tensor_create(const char *name, onyx_dtype dt, const i
  * do not match the dims), ONYX_UNSUPPORTED (string or external data), ONYX_NOMEM. */
 ONYX_API onyx_status onyx_tensor_load_pb(const char *path, onyx_tensor **out, char *errbuf,
                                          size_t errlen);
+/* The same from nbytes bytes at data (borrowed for the call only; the tensor owns a copy). */
 ONYX_API onyx_status onyx_tensor_load_pb_memory(const void *data, size_t nbytes,
                                                 onyx_tensor **out, char *errbuf, size_t errlen);
 
@@ -305,7 +310,8 @@ ONYX_API onyx_status onyx_session_bind_input(onyx_session *s, int i, onyx_dtype 
 /* Optionally makes output i be written into caller memory of nbytes bytes (borrowed until
  * the session is freed or the output is bound again; NULL data unbinds). onyx_session_run
  * fails with ONYX_INVALID_ARG if nbytes is smaller than the output's inferred size.
- * Returns ONYX_OK, ONYX_MISUSE, ONYX_INVALID_ARG (index out of range). */
+ * Returns ONYX_OK, ONYX_MISUSE (NULL/failed session), ONYX_INVALID_ARG (index out of
+ * range). */
 ONYX_API onyx_status onyx_session_bind_output(onyx_session *s, int i, void *data,
                                               size_t nbytes);
 
@@ -328,9 +334,153 @@ ONYX_API const onyx_tensor *onyx_session_output(const onyx_session *s, int i);
 ONYX_API onyx_status onyx_session_prepare(onyx_session *s);
 
 /* Bytes of the session's planned intermediate-tensor arena (0 before planning) and the sum
- * of the sizes of all intermediate tensors (what one buffer each would cost). */
+ * of the sizes of all intermediate tensors (what one buffer each would cost). 0 for a
+ * NULL/failed session. */
 ONYX_API size_t onyx_session_arena_bytes(const onyx_session *s);
 ONYX_API size_t onyx_session_intermediate_bytes(const onyx_session *s);
+
+
+/* ---- logging -------------------------------------------------------------------------------
+ * The library never prints. A program that wants its diagnostics installs a callback. */
+
+/* Severity of a log message. Values are fixed and only ever added to. */
+typedef enum onyx_log_level {
+    ONYX_LOG_DEBUG = 0, /* per-node detail: implementation chosen, constant folded */
+    ONYX_LOG_INFO = 1,  /* per-plan events: model loaded, memory planned, re-plan on new shapes */
+    ONYX_LOG_WARN = 2,  /* something works, but not as well as it could */
+    ONYX_LOG_ERROR = 3, /* an operation failed (the status and errmsg say the same) */
+    ONYX_LOG_OFF = 4,   /* as min_level: deliver nothing */
+} onyx_log_level;
+
+/* A log callback: receives the level and a NUL-terminated message without a trailing
+ * newline (borrowed: valid only during the call; copy it to keep it). It may be called from
+ * any thread that calls into onyx, also from several threads at once, so it must be
+ * thread-safe. It must not call onyx_set_log_callback (that would dead-lock). */
+typedef void (*onyx_log_fn)(void *user_data, onyx_log_level level, const char *message);
+
+/* Installs fn as the process-wide receiver of messages at min_level or above; fn NULL (or
+ * min_level ONYX_LOG_OFF) turns logging off, which is the default. user_data is passed to fn
+ * unchanged and is borrowed: it must stay valid until the callback is replaced. When this
+ * returns, no thread is inside (or will enter) the previous callback, so its user_data may
+ * be freed. Thread-safe. When logging is off, nothing is formatted: it costs one atomic
+ * load per would-be message. Levels outside DEBUG..OFF are clamped to OFF. */
+ONYX_API void onyx_set_log_callback(onyx_log_fn fn, void *user_data, onyx_log_level min_level);
+
+/* Lower-case name of a level ("debug", "info", "warn", "error", "off"; "unknown" else).
+ * Static storage; never NULL. */
+ONYX_API const char *onyx_log_level_name(onyx_log_level level);
+
+/* ---- model graph structure ------------------------------------------------------------- */
+
+/* Number of input / output slots of node i (in the execution order of
+ * onyx_model_node_op_type), -1 when m is NULL/failed or i out of range. */
+ONYX_API int onyx_model_node_input_count(const onyx_model *m, int i);
+ONYX_API int onyx_model_node_output_count(const onyx_model *m, int i);
+
+/* Name of the value in slot k of node i's inputs / outputs; "" for an absent optional
+ * input or output. NULL when m is NULL/failed or i or k is out of range. Borrowed: valid
+ * while the model lives. */
+ONYX_API const char *onyx_model_node_input_name(const onyx_model *m, int i, int k);
+ONYX_API const char *onyx_model_node_output_name(const onyx_model *m, int i, int k);
+
+/* ---- profiling --------------------------------------------------------------------------
+ * A session created with profiling on times every step of every run. It keeps per-step
+ * totals and the timeline of the last ONYX_PROFILE_MAX_RUNS runs, all in memory reserved
+ * when the session plans, so a profiled run still allocates nothing. Re-planning (new input
+ * shapes) starts the profile afresh, as steps, shapes and implementations may change. With
+ * profiling off the executor does no timing at all. */
+
+#define ONYX_PROFILE_MAX_RUNS 64
+
+/* Turns per-step timing on (enable != 0) or off (the default) for sessions created with o.
+ * Returns ONYX_OK, ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_profiling(onyx_options *o, int enable);
+
+/* Forgets everything recorded so far (e.g. after warm-up runs). Returns ONYX_OK,
+ * ONYX_MISUSE (NULL/failed session, or profiling is off). */
+ONYX_API onyx_status onyx_session_profile_reset(onyx_session *s);
+
+/* Number of runs recorded since the profile started (the last plan or reset); 0 when
+ * profiling is off; -1 for a NULL/failed session. */
+ONYX_API int64_t onyx_session_profile_runs(const onyx_session *s);
+
+/* Total nanoseconds step i spent running over the recorded runs; -1 when i is out of
+ * range, profiling is off, or s is NULL/failed. REQUIRES: 0 <= i < onyx_session_step_count. */
+ONYX_API int64_t onyx_session_step_time_ns(const onyx_session *s, int i);
+
+/* Writes the recorded timeline (at most the last ONYX_PROFILE_MAX_RUNS runs) to path in the
+ * Chrome trace event format (JSON; opens in https://ui.perfetto.dev or chrome://tracing):
+ * one "X" event per step per run, named after the node, whose args give the op, the
+ * implementation, the data layout, the input and output shapes and the run number, nested
+ * in one "run" event per run. Each session is its own process (pid) in the trace. The file
+ * is created or truncated. Returns ONYX_OK, ONYX_INVALID_ARG (path NULL), ONYX_MISUSE
+ * (NULL/failed session, profiling off), ONYX_IO (cannot write; errmsg says why). */
+ONYX_API onyx_status onyx_session_profile_write(onyx_session *s, const char *path);
+
+/* ---- introspection of the current plan --------------------------------------------------
+ * After planning (onyx_session_prepare or a run), a session can describe what it will
+ * execute and where its intermediate tensors live. Before planning the counts are 0.
+ * Step and tensor numbers are valid until the next plan (a run with new input shapes). */
+
+/* What the plan does with a model node. Values are fixed and only ever added to. */
+typedef enum onyx_node_state {
+    ONYX_NODE_NOT_PLANNED = 0, /* the session has no plan yet */
+    ONYX_NODE_EXECUTED = 1,    /* a step of the plan runs it */
+    ONYX_NODE_FOLDED = 2,      /* computed once at plan time (all inputs were constant) */
+    ONYX_NODE_FUSED = 3,       /* merged into the step of another node */
+} onyx_node_state;
+
+/* The plan's treatment of node i (model execution order). ONYX_NODE_NOT_PLANNED also for
+ * a NULL/failed session or i out of range. */
+ONYX_API onyx_node_state onyx_session_node_state(const onyx_session *s, int i);
+
+/* Steps (executed kernels) of the plan, in run order: 0 before planning, -1 for a
+ * NULL/failed session. */
+ONYX_API int onyx_session_step_count(const onyx_session *s);
+
+/* The model node step i runs (an index for onyx_model_node_op_type and friends); -1 when
+ * i is out of range or s is NULL/failed. */
+ONYX_API int onyx_session_step_node(const onyx_session *s, int i);
+
+/* Name of the implementation step i uses ("ref" = the C reference kernels, "dnnl" =
+ * oneDNN) and of the data layout of its activations ("plain" = row-major ONNX layout).
+ * Static storage; NULL when i is out of range or s is NULL/failed. */
+ONYX_API const char *onyx_session_step_impl(const onyx_session *s, int i);
+ONYX_API const char *onyx_session_step_layout(const onyx_session *s, int i);
+
+/* Number of input / output slots of step i (-1 when out of range), and a view of slot k
+ * with the planned dtype and shape (NULL for an absent optional slot or out of range).
+ * Borrowed: valid until the next bind, run, prepare or free on s. The view's data is that
+ * of the last run only for graph inputs, outputs and constants: an intermediate's memory
+ * is shared with other tensors (see onyx_session_plan_tensor). */
+ONYX_API int onyx_session_step_input_count(const onyx_session *s, int i);
+ONYX_API int onyx_session_step_output_count(const onyx_session *s, int i);
+ONYX_API const onyx_tensor *onyx_session_step_input(const onyx_session *s, int i, int k);
+ONYX_API const onyx_tensor *onyx_session_step_output(const onyx_session *s, int i, int k);
+
+/* Estimated floating-point operations of one execution of step i (a multiply-add counts
+ * as 2) for Conv, ConvTranspose, MatMul, Gemm and element-wise ops; 0 when onyx has no
+ * estimate for the op; -1 when i is out of range or s is NULL/failed. */
+ONYX_API double onyx_session_step_flops(const onyx_session *s, int i);
+
+/* A view of the value called name as planned (dtype, shape; constants also data), for any
+ * graph value: inputs, initializers, intermediates, outputs. NULL when absent, before
+ * planning, or for a NULL/failed session or name. Borrowed as onyx_session_step_input. */
+ONYX_API const onyx_tensor *onyx_session_value(const onyx_session *s, const char *name);
+
+/* Number of intermediate tensors placed in the arena (0 before planning, -1 for a
+ * NULL/failed session). */
+ONYX_API int onyx_session_plan_tensor_count(const onyx_session *s);
+
+/* Placement of arena tensor i: its name (borrowed, valid while the model lives), byte
+ * offset in the arena and byte size, and the first and last step at which it is alive
+ * (its producer and last reader; graph outputs live to step onyx_session_step_count).
+ * Tensors whose byte ranges overlap share memory; their lifetimes never overlap. Any out
+ * pointer may be NULL. Returns ONYX_OK, ONYX_MISUSE (NULL/failed session), ONYX_INVALID_ARG
+ * (i out of range). */
+ONYX_API onyx_status onyx_session_plan_tensor(const onyx_session *s, int i, const char **name,
+                                              size_t *offset, size_t *nbytes, int *first_step,
+                                              int *last_step);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  *   -> lifetimes -> arena placement (plan.c) -> choose and init each step's implementation.
  * A run only points inputs/outputs at caller memory and calls each step's run: no malloc.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "log.h"
 #include "plan.h"
 #include "session.h"
 
@@ -24,6 +26,9 @@ static int default_threads(void) {
     return 1;
 #endif
 }
+
+/* Trace process ids: one per session, unique within the process. */
+static atomic_int next_trace_pid = 1;
 
 /* Zero-byte tensors need a valid, never dereferenced address. */
 static _Alignas(64) unsigned char empty_tensor_storage[64];
@@ -41,6 +46,8 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     s->g = g;
     s->num_threads = o ? o->num_threads : 0;
     s->backend = o ? o->backend : ONYX_BACKEND_AUTO;
+    s->profiling = o ? o->profiling : 0;
+    s->trace_pid = atomic_fetch_add(&next_trace_pid, 1);
     const char *env = getenv("ONYX_BACKEND");
     if (env && (strcmp(env, "ref") == 0 || strcmp(env, "reference") == 0))
         s->backend = ONYX_BACKEND_REFERENCE;
@@ -73,6 +80,11 @@ static void release_plan(onyx_session *s) {
     onyxi_free(s->io_in);
     onyxi_free(s->io_out);
     onyxi_free(s->arena);
+    onyxi_free(s->records);
+    onyxi_profile_free(s->prof);
+    s->records = NULL;
+    s->n_records = 0;
+    s->prof = NULL;
     s->steps = NULL;
     s->io_in = NULL;
     s->io_out = NULL;
@@ -171,6 +183,12 @@ static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_t
     onyx_status rc = ref->init ? ref->init(&x) : ONYX_OK;
     if (rc == ONYX_OK) rc = ref->run(&x);
     if (ref->fini) ref->fini(&x);
+    if (rc == ONYX_OK && onyxi_log_enabled(ONYX_LOG_DEBUG)) {
+        char label[256];
+        onyxi_node_label(s->g, (int)(nd - s->g->nodes), label, sizeof label);
+        onyxi_log(ONYX_LOG_DEBUG, "%s: folded into a constant (%zu bytes)", label,
+                  nd->n_outputs > 0 && outs[0] ? outs[0]->nbytes : (size_t)0);
+    }
     return rc;
 }
 
@@ -187,6 +205,12 @@ static onyx_status choose_impl(onyx_session *s, onyxi_step *st) {
         if (rc == ONYX_OK) {
             st->impl = impl;
             st->initialized = 1;
+            if (onyxi_log_enabled(ONYX_LOG_DEBUG)) {
+                char label[256];
+                onyxi_node_label(s->g, st->node, label, sizeof label);
+                onyxi_log(ONYX_LOG_DEBUG, "%s: implementation '%s'%s", label, impl->name,
+                          i > 0 ? " (faster ones declined)" : "");
+            }
             return ONYX_OK;
         }
         if (impl->fini) impl->fini(&st->x);
@@ -204,9 +228,10 @@ static onyx_status place_intermediates(onyx_session *s) {
     int *last_use = onyxi_malloc((size_t)nv * sizeof(int) + 1);
     int *first = onyxi_malloc((size_t)nv * sizeof(int) + 1);
     int *item_value = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    s->records = onyxi_calloc((size_t)nv + 1, sizeof *s->records); /* freed by release_plan */
     onyxi_plan_item *items = onyxi_malloc((size_t)nv * sizeof *items + 1);
     size_t *offsets = onyxi_malloc((size_t)nv * sizeof(size_t) + 1);
-    if (!last_use || !first || !item_value || !items || !offsets) {
+    if (!last_use || !first || !item_value || !items || !offsets || !s->records) {
         onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning memory");
         goto done;
     }
@@ -243,7 +268,10 @@ static onyx_status place_intermediates(onyx_session *s) {
         void *p = items[j].size ? (unsigned char *)s->arena + offsets[j] : empty_tensor_storage;
         s->vals[v].data = p;
         s->arena_ptr[v] = p;
+        s->records[j] = (onyxi_plan_record){v, offsets[j], items[j].size, items[j].start,
+                                            items[j].end};
     }
+    s->n_records = n;
     rc = ONYX_OK;
 done:
     onyxi_free(last_use);
@@ -359,8 +387,25 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         }
         if (nb) memcpy(s->input_snapshot[i], s->in_bind[i].data, nb);
     }
+    if (s->profiling) {
+        s->prof = onyxi_profile_create(s->n_steps);
+        if (!s->prof) {
+            rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory for the profiler");
+            goto fail;
+        }
+    }
     onyxi_free(shapes_from_input);
     s->planned = 1;
+    if (onyxi_log_enabled(ONYX_LOG_INFO)) {
+        int folded = 0;
+        for (int i = 0; i < g->n_nodes; i++) folded += g->nodes[i].op != NULL;
+        folded -= s->n_steps;
+        onyxi_log(ONYX_LOG_INFO,
+                  "plan for graph '%s': %d steps, %d nodes folded, %d arena tensors, arena %zu "
+                  "bytes (%zu bytes without sharing)",
+                  g->graph_name ? g->graph_name : "", s->n_steps, folded, s->n_records,
+                  s->arena_bytes, s->intermediate_bytes);
+    }
     return ONYX_OK;
 fail:
     onyxi_free(shapes_from_input);
@@ -424,6 +469,16 @@ onyx_status onyxi_session_prepare(onyx_session *s) {
                               g->values[g->inputs[i]].name);
     if (!needs_plan(s)) return ONYX_OK;
     ONYXI_CHECK(check_symbolic_dims(s));
+    if (s->planned && onyxi_log_enabled(ONYX_LOG_INFO)) {
+        char was[160], now[160];
+        for (int i = 0; i < g->n_inputs; i++) {
+            const onyx_tensor *a = &s->planned_inputs[i], *b = &s->in_bind[i].shape;
+            if (same_shape(a, b)) continue;
+            onyxi_log(ONYX_LOG_INFO, "re-planning: input '%s' changed from %s to %s",
+                      g->values[g->inputs[i]].name, onyxi_shape_str(a->rank, a->dims, was, sizeof was),
+                      onyxi_shape_str(b->rank, b->dims, now, sizeof now));
+        }
+    }
     return onyxi_session_plan(s, 0);
 }
 
@@ -433,6 +488,7 @@ onyx_status onyxi_session_run(onyx_session *s) {
     for (int i = 0; i < g->n_inputs; i++) {
         onyx_tensor *t = &s->vals[g->inputs[i]];
         t->data = s->in_bind[i].data ? (void *)s->in_bind[i].data : empty_tensor_storage;
+        t->nbytes = s->in_bind[i].nbytes; /* a plan made at creation saw no binding yet */
     }
     /* Outputs computed in the arena are written straight into caller buffers when bound. */
     for (int i = 0; i < g->n_outputs; i++) {
@@ -449,9 +505,18 @@ onyx_status onyxi_session_run(onyx_session *s) {
                               g->values[v].name, s->vals[v].nbytes, b->nbytes);
         if (s->arena_ptr[v] && s->vals[v].data == s->arena_ptr[v]) s->vals[v].data = b->data;
     }
+    /* the profiler is NULL unless asked for: then the loop costs two well-predicted tests */
+    onyxi_profile *prof = s->prof;
+    int64_t run_t0 = 0;
+    if (prof) {
+        onyxi_profile_run_begin(prof);
+        run_t0 = onyxi_now_ns();
+    }
     for (int i = 0; i < s->n_steps; i++) {
         onyxi_step *st = &s->steps[i];
+        int64_t t0 = prof ? onyxi_now_ns() : 0;
         onyx_status rc = st->impl->run(&st->x);
+        if (prof) onyxi_profile_step(prof, i, t0, onyxi_now_ns());
         if (rc != ONYX_OK) {
             if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "kernel failed");
             fail_node(s, st->node);
@@ -464,5 +529,6 @@ onyx_status onyxi_session_run(onyx_session *s) {
         if (b->data && s->vals[v].data != b->data && s->vals[v].nbytes)
             memcpy(b->data, s->vals[v].data, s->vals[v].nbytes);
     }
+    if (prof) onyxi_profile_run_end(prof, run_t0, onyxi_now_ns());
     return ONYX_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "../ops/op.h"
 #include "model.h"
+#include "profile.h"
 
 #define ONYXI_SESSION_MAGIC 0x4f4e5853u /* "ONXS" */
 #define ONYXI_OPTIONS_MAGIC 0x4f4e584fu /* "ONXO" */
@@ -15,6 +16,7 @@ struct onyx_options {
     uint32_t magic;
     int num_threads;
     onyx_backend backend;
+    int profiling; /* onyx_options_set_profiling */
 };
 
 typedef struct onyxi_step {
@@ -23,6 +25,21 @@ typedef struct onyxi_step {
     onyxi_exec x;              /* x.in / x.out point into the session's tensors */
     int initialized;           /* init succeeded: fini is owed */
 } onyxi_step;
+
+/* Data layout of a step's activations, for traces and plans; every kernel uses the plain
+ * row-major ONNX layout today (a layout pass would record its choice in the step). */
+static inline const char *onyxi_step_layout(const onyxi_step *st) {
+    (void)st;
+    return "plain";
+}
+
+/* Where the planner put one intermediate tensor (kept for onyx_session_plan_tensor). */
+typedef struct onyxi_plan_record {
+    int value;      /* graph value index */
+    size_t offset;  /* in the arena */
+    size_t nbytes;
+    int first, last; /* steps: producer and last reader (n_steps for graph outputs) */
+} onyxi_plan_record;
 
 typedef struct onyxi_input_binding {
     int bound;
@@ -63,6 +80,13 @@ struct onyx_session {
     onyxi_step *steps;            /* owned */
     const onyx_tensor **io_in;    /* owned: backing arrays of the steps' x.in */
     onyx_tensor **io_out;         /* owned: backing arrays of the steps' x.out */
+    int n_records;
+    onyxi_plan_record *records;   /* owned: arena placement of each intermediate */
+
+    /* profiling (profile.h): NULL prof means the executor does no timing */
+    int profiling;       /* from the options */
+    int trace_pid;       /* this session's process id in Chrome traces */
+    onyxi_profile *prof; /* owned: made with each plan */
 };
 
 /* Builds the session's tables; does not plan. */

@@ -54,7 +54,7 @@ int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out);
  * kernels. */
 typedef struct cli_model_args {
     const char *path;   /* MODEL (NULL until given) */
-    const char **specs; /* --input values ("NAME=FILE.pb"), n_specs of them; owned (free) */
+    const char **specs; /* --input values ("NAME=FILE", .pb or .npy); owned (free) */
     int n_specs;
     long threads;         /* --threads (default 0: the library's choice) */
     onyx_backend backend; /* --backend (default auto) */
@@ -114,8 +114,8 @@ typedef struct cli_inputs {
     int symbolic;        /* a generated input had a symbolic dim (taken as 1) */
 } cli_inputs;
 
-/* Binds every input of session s (model m): input i comes from the .pb file given for
- * its name (specs[k] = "NAME=FILE.pb", n_specs of them), else is random data from seed.
+/* Binds every input of session s (model m): input i comes from the .pb/.npy file given for
+ * its name (specs[k] = "NAME=FILE", n_specs of them), else is random data from seed.
  * Returns 0, or -1 after printing an error for cmd. Free *in with cli_inputs_free in
  * both cases. */
 int cli_bind_inputs(const char *cmd, onyx_model *m, onyx_session *s, const char *const *specs,

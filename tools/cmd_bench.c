@@ -2,6 +2,8 @@
  * `onyx bench MODEL`: times model loading, session creation, the first run (which pays
  * for planning and kernel preparation) and then steady-state runs after warm-up, and
  * reports min/median/mean/p90, peak RSS and the arena size, as text or one JSON object.
+ * With --profile or --top the timed runs are profiled per step: a Chrome trace file and/or
+ * the N costliest steps with their share of the time and GFLOP/s.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -10,6 +12,7 @@
 #include <sys/resource.h>
 
 #include "cli_util.h"
+#include "views.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: onyx bench [options] MODEL\n"
@@ -23,9 +26,13 @@ static void usage(FILE *f) {
                "  --warmup N           untimed runs before them (default 2)\n"
                "  --threads N          kernel threads (0 = default)\n"
                "  --backend auto|ref   kernel selection (ref = plain C reference kernels)\n"
-               "  --input NAME=FILE.pb read input NAME from a TensorProto file (repeatable)\n"
+               "  --input NAME=FILE    read input NAME from a .pb or .npy file (repeatable)\n"
                "  --seed S             seed of the random inputs (default 1)\n"
                "  --json               print one JSON object instead of text\n"
+               "  --profile FILE.json  profile the timed runs; write a Chrome trace (open it in\n"
+               "                       https://ui.perfetto.dev or chrome://tracing)\n"
+               "  --top N              print the N costliest steps of the timed runs: time,\n"
+               "                       share of the total and GFLOP/s\n"
                "  -h, --help           show this help\n");
 }
 
@@ -49,22 +56,68 @@ static long peak_rss_kib(void) {
     return kib;
 }
 
-/* Prints s as a JSON string literal. */
-static void json_string(const char *s) {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
+static void json_string(const char *s) { cli_json_string(stdout, s); }
+
+typedef struct step_cost {
+    int step;
+    int64_t ns; /* summed over the profiled runs */
+} step_cost;
+
+static int by_cost_desc(const void *a, const void *b) {
+    const step_cost *x = a, *y = b;
+    if (x->ns != y->ns) return x->ns > y->ns ? -1 : 1;
+    return x->step - y->step;
+}
+
+/* Prints (text or JSON "top" array) the n costliest steps of the profiled runs. */
+static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
+    int n_steps = onyx_session_step_count(s);
+    int64_t runs = onyx_session_profile_runs(s);
+    step_cost *c = calloc((size_t)(n_steps > 0 ? n_steps : 1), sizeof *c);
+    if (!c) return -1;
+    int64_t total = 0;
+    for (int i = 0; i < n_steps; i++) {
+        c[i].step = i;
+        c[i].ns = onyx_session_step_time_ns(s, i);
+        total += c[i].ns > 0 ? c[i].ns : 0;
     }
-    putchar('"');
+    qsort(c, (size_t)n_steps, sizeof *c, by_cost_desc);
+    if (n > n_steps) n = n_steps;
+    if (!json) printf("top %ld of %d steps (%lld profiled runs):\n  %-24s %-18s %-5s %10s %7s %9s\n", n, n_steps,
+                      (long long)runs, "node", "op", "impl", "ms/run", "share", "GFLOP/s");
+    for (long k = 0; k < n; k++) {
+        int i = c[k].step, node = onyx_session_step_node(s, i);
+        double per_run = runs > 0 ? (double)c[k].ns / (double)runs : 0; /* ns */
+        double share = total > 0 ? 100.0 * (double)c[k].ns / (double)total : 0;
+        double flops = onyx_session_step_flops(s, i);
+        double gflops = per_run > 0 && flops > 0 ? flops / per_run : 0; /* flop/ns = GFLOP/s */
+        const char *name = onyx_model_node_name(m, node);
+        char label[256];
+        if (name && name[0]) snprintf(label, sizeof label, "%s", name);
+        else snprintf(label, sizeof label, "#%d", node);
+        if (json) {
+            printf("%s{\"node\": ", k ? ", " : "");
+            json_string(label);
+            printf(", \"op\": ");
+            json_string(onyx_model_node_op_type(m, node));
+            printf(", \"impl\": ");
+            json_string(onyx_session_step_impl(s, i));
+            printf(", \"ms_per_run\": %.6f, \"share_percent\": %.3f, \"flops\": %.0f, "
+                   "\"gflops_per_s\": %.4f}", per_run / 1e6, share, flops, gflops);
+        } else {
+            printf("  %-24s %-18s %-5s %10.4f %6.1f%% ", label, onyx_model_node_op_type(m, node),
+                   onyx_session_step_impl(s, i), per_run / 1e6, share);
+            if (flops > 0) printf("%9.3f\n", gflops);
+            else printf("%9s\n", "-");
+        }
+    }
+    free(c);
+    return 0;
 }
 
 int cmd_bench(int argc, char **argv) {
-    long iters = 10, warmup = 2;
+    long iters = 10, warmup = 2, top = 0;
+    const char *profile = NULL;
     int json = 0, rc = CLI_EXIT_USAGE;
     cli_model_args a;
     onyx_model *m = NULL;
@@ -86,6 +139,15 @@ int cmd_bench(int argc, char **argv) {
             json = 1;
         } else if ((r = cli_opt_value("bench", argc, argv, &i, "--iters", &v)) != 0) {
             if (r < 0 || cli_parse_long("bench", "--iters", v, 1, 100000000, &iters) != 0) goto out;
+        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--profile", &v)) != 0) {
+            if (r < 0) goto out;
+            if (!v[0]) {
+                cli_error("bench", "--profile: empty file name");
+                goto out;
+            }
+            profile = v;
+        } else if ((r = cli_opt_value("bench", argc, argv, &i, "--top", &v)) != 0) {
+            if (r < 0 || cli_parse_long("bench", "--top", v, 1, 1000000, &top) != 0) goto out;
         } else if ((r = cli_opt_value("bench", argc, argv, &i, "--warmup", &v)) != 0) {
             if (r < 0 || cli_parse_long("bench", "--warmup", v, 0, 100000000, &warmup) != 0)
                 goto out;
@@ -106,6 +168,10 @@ int cmd_bench(int argc, char **argv) {
     double t_load = cli_now() - t0;
     if (!m) goto out;
     if (cli_make_options("bench", (int)a.threads, a.backend, &o) != 0) goto out;
+    if ((profile || top) && onyx_options_set_profiling(o, 1) != ONYX_OK) {
+        cli_error("bench", "cannot turn profiling on");
+        goto out;
+    }
     t0 = cli_now();
     onyx_status st = onyx_session_create(m, o, &s);
     double t_create = cli_now() - t0;
@@ -121,6 +187,7 @@ int cmd_bench(int argc, char **argv) {
     double t_first = cli_now() - t0;
     for (long i = 0; st == ONYX_OK && i < warmup; i++)
         st = onyx_session_run(s);
+    if (st == ONYX_OK && (profile || top)) onyx_session_profile_reset(s); /* timed runs only */
     for (long i = 0; st == ONYX_OK && i < iters; i++) {
         t0 = cli_now();
         st = onyx_session_run(s);
@@ -150,10 +217,20 @@ int cmd_bench(int argc, char **argv) {
         printf(", \"backend\": \"%s\", \"threads\": %ld, \"iters\": %ld, \"warmup\": %ld, "
                "\"load_ms\": %.6f, \"create_ms\": %.6f, \"first_run_ms\": %.6f, "
                "\"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, \"p90_ms\": %.6f, "
-               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s}\n",
+               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s",
                bname, a.threads, iters, warmup, t_load * 1e3, t_create * 1e3, t_first * 1e3,
                t_min * 1e3, t_med * 1e3, t_mean * 1e3, t_p90 * 1e3, rss, arena,
                in.symbolic ? "true" : "false");
+        if (profile) {
+            printf(", \"profile\": ");
+            json_string(profile);
+        }
+        if (top) {
+            printf(", \"top\": [");
+            if (print_top(m, s, top, 1) != 0) goto oom;
+            printf("]");
+        }
+        printf("}\n");
     } else {
         printf("model: %s\n", a.path);
         printf("backend: %s, threads: %ld%s\n", bname, a.threads, a.threads ? "" : " (default)");
@@ -168,8 +245,20 @@ int cmd_bench(int argc, char **argv) {
         printf("  p90:         %12.4f ms\n", t_p90 * 1e3);
         printf("peak RSS:      %12ld KiB\n", rss);
         printf("arena:         %12zu bytes\n", arena);
+        if (top && print_top(m, s, top, 0) != 0) goto oom;
+    }
+    if (profile) {
+        if (onyx_session_profile_write(s, profile) != ONYX_OK) {
+            cli_error("bench", "--profile: %s", onyx_session_errmsg(s));
+            goto out;
+        }
+        if (!json) printf("profile:       %s (%lld runs, Chrome trace format)\n", profile,
+                          (long long)onyx_session_profile_runs(s));
     }
     rc = CLI_EXIT_OK;
+    goto out;
+oom:
+    cli_error("bench", "out of memory");
 
 out:
     free(times);

@@ -1,13 +1,16 @@
 /*
  * `onyx info MODEL`: what a model is made of (metadata, opsets, inputs/outputs, op
  * histogram, weights), which of its ops this build cannot run, and how much memory a
- * session plans for it. The model is loaded with ONYX_LOAD_ALLOW_UNSUPPORTED so that a
- * model onyx cannot run can still be inspected.
+ * session plans for it; with --plan the plan itself (steps, tensor placement, an SVG
+ * chart with --svg), with --dot the planned graph as Graphviz DOT, with --json all of it as
+ * JSON. The model is loaded with ONYX_LOAD_ALLOW_UNSUPPORTED so that a model onyx cannot
+ * run can still be inspected.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_util.h"
+#include "views.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: onyx info [options] MODEL\n"
@@ -17,7 +20,17 @@ static void usage(FILE *f) {
                "and size of parameters, ops this build cannot run, and the planned memory\n"
                "arena next to the sum of all intermediate tensor sizes.\n"
                "\n"
+               "Symbolic input dims are taken as 1 for planning.\n"
+               "\n"
                "options:\n"
+               "  --plan       also print the memory plan: each step (node, op, implementation,\n"
+               "               layout, shapes) and each arena tensor (offset, size, the steps it\n"
+               "               is alive, the tensors it shares memory with)\n"
+               "  --svg FILE   write an SVG chart of arena use over the execution order\n"
+               "  --dot        print only the planned graph as Graphviz DOT (folded nodes\n"
+               "               dashed, fused nodes bold, shapes on edges): onyx info --dot M |\n"
+               "               dot -Tsvg > graph.svg\n"
+               "  --json       print the description (and the plan with --plan) as JSON\n"
                "  -h, --help   show this help\n");
 }
 
@@ -90,64 +103,166 @@ static int op_histogram(const onyx_model *m, int n_nodes, op_count **out) {
     return n;
 }
 
-/* Plans a session with zero-filled inputs (symbolic dims as 1) and prints its memory. */
-static void print_memory(onyx_model *m) {
+/* A session planned for zero-filled inputs (symbolic dims as 1). Returns the session (free
+ * it; NULL only when out of memory) with err[0] != 0 when planning failed; *bufs holds the
+ * bound inputs (free each data and the array). */
+static onyx_session *plan_session(onyx_model *m, cli_buffer **bufs_out, int *symbolic, char *err,
+                                  size_t errlen) {
     onyx_session *s = NULL;
-    cli_buffer *bufs = NULL;
     int n_in = onyx_model_input_count(m);
-    int symbolic = 0;
-    char err[512] = "";
-
+    cli_buffer *bufs = NULL;
+    *symbolic = 0;
+    err[0] = '\0';
     onyx_status st = onyx_session_create(m, NULL, &s);
     if (st != ONYX_OK) {
-        snprintf(err, sizeof err, "session creation failed: %s",
+        snprintf(err, errlen, "session creation failed: %s",
                  s ? onyx_session_errmsg(s) : "out of memory");
         goto done;
     }
     bufs = calloc((size_t)(n_in > 0 ? n_in : 1), sizeof *bufs);
     if (!bufs) {
-        snprintf(err, sizeof err, "out of memory");
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
     for (int i = 0; i < n_in; i++) {
-        if (cli_make_input(onyx_model_input(m, i), NULL, &bufs[i], &symbolic, err, sizeof err) != 0)
+        if (cli_make_input(onyx_model_input(m, i), NULL, &bufs[i], symbolic, err, errlen) != 0)
             goto done;
         st = onyx_session_bind_input(s, i, bufs[i].dtype, bufs[i].dims, bufs[i].rank, bufs[i].data,
                                      bufs[i].nbytes);
         if (st != ONYX_OK) {
-            snprintf(err, sizeof err, "binding input %d failed: %s", i, onyx_session_errmsg(s));
+            snprintf(err, errlen, "binding input %d failed: %s", i, onyx_session_errmsg(s));
             goto done;
         }
     }
     st = onyx_session_prepare(s);
-    if (st != ONYX_OK) {
-        snprintf(err, sizeof err, "planning failed: %s", onyx_session_errmsg(s));
-        goto done;
-    }
-
+    if (st != ONYX_OK) snprintf(err, errlen, "planning failed: %s", onyx_session_errmsg(s));
 done:
+    *bufs_out = bufs;
+    return s;
+}
+
+static void free_bufs(cli_buffer *bufs, int n) {
+    for (int i = 0; bufs && i < n; i++) free(bufs[i].data);
+    free(bufs);
+}
+
+static void print_memory(onyx_session *s, const char *err, int symbolic) {
     if (err[0]) {
         printf("memory: n/a (%s)\n", err);
-    } else {
-        size_t arena = onyx_session_arena_bytes(s);
-        size_t inter = onyx_session_intermediate_bytes(s);
-        printf("memory%s:\n", symbolic ? " (symbolic dims taken as 1)" : "");
-        printf("  arena: %zu bytes\n", arena);
-        printf("  intermediates: %zu bytes (sum of all intermediate tensors)\n", inter);
+        return;
     }
-    if (bufs)
-        for (int i = 0; i < n_in; i++)
-            free(bufs[i].data);
-    free(bufs);
-    onyx_session_free(s);
+    printf("memory%s:\n", symbolic ? " (symbolic dims taken as 1)" : "");
+    printf("  arena: %zu bytes\n", onyx_session_arena_bytes(s));
+    printf("  intermediates: %zu bytes (sum of all intermediate tensors)\n",
+           onyx_session_intermediate_bytes(s));
+}
+
+static void json_values(const onyx_model *m, int n, const onyx_tensor *(*get)(const onyx_model *, int)) {
+    printf("[");
+    for (int i = 0; i < n; i++) {
+        const onyx_tensor *t = get(m, i);
+        printf("%s{\"name\": ", i ? ", " : "");
+        cli_json_string(stdout, onyx_tensor_name(t));
+        printf(", \"dtype\": \"%s\", \"shape\": ", onyx_dtype_name(onyx_tensor_dtype(t)));
+        cli_json_shape(stdout, t);
+        printf("}");
+    }
+    printf("]");
+}
+
+/* The description as one JSON object (with the plan when with_plan). */
+static void print_json(onyx_model *m, onyx_session *s, const char *path, const char *err,
+                       int symbolic, int with_plan) {
+    printf("{\"model\": ");
+    cli_json_string(stdout, path);
+    printf(", \"ir_version\": %lld, \"producer\": ", (long long)onyx_model_ir_version(m));
+    cli_json_string(stdout, onyx_model_producer(m));
+    printf(", \"producer_version\": ");
+    cli_json_string(stdout, onyx_model_producer_version(m));
+    printf(", \"graph\": ");
+    cli_json_string(stdout, onyx_model_graph_name(m));
+    printf(", \"opsets\": {");
+    for (int i = 0; i < onyx_model_opset_count(m); i++) {
+        const char *d = onyx_model_opset_domain(m, i);
+        printf("%s", i ? ", " : "");
+        cli_json_string(stdout, d && d[0] ? d : "ai.onnx");
+        printf(": %lld", (long long)onyx_model_opset_version(m, i));
+    }
+    printf("}, \"inputs\": ");
+    json_values(m, onyx_model_input_count(m), onyx_model_input);
+    printf(", \"outputs\": ");
+    json_values(m, onyx_model_output_count(m), onyx_model_output);
+    int n_nodes = onyx_model_node_count(m);
+    op_count *hist = NULL;
+    int n_ops = op_histogram(m, n_nodes, &hist);
+    printf(", \"nodes\": %d, \"ops\": {", n_nodes);
+    for (int k = 0; k < n_ops; k++) {
+        printf("%s", k ? ", " : "");
+        cli_json_string(stdout, hist[k].op);
+        printf(": %d", hist[k].count);
+    }
+    printf("}, \"unsupported_ops\": [");
+    for (int k = 0, any = 0; k < n_ops; k++)
+        if (hist[k].unsupported > 0) {
+            printf("%s", any++ ? ", " : "");
+            cli_json_string(stdout, hist[k].op);
+        }
+    free(hist);
+    unsigned long long params = 0, param_bytes = 0;
+    int n_init = onyx_model_initializer_count(m);
+    for (int i = 0; i < n_init; i++) {
+        const onyx_tensor *t = onyx_model_initializer(m, i);
+        if (onyx_tensor_count(t) > 0) params += (unsigned long long)onyx_tensor_count(t);
+        param_bytes += onyx_tensor_nbytes(t);
+    }
+    printf("], \"parameters\": %llu, \"parameter_bytes\": %llu, \"initializers\": %d, ", params,
+           param_bytes, n_init < 0 ? 0 : n_init);
+    printf("\"symbolic_dims_as_1\": %s, \"memory\": ", symbolic ? "true" : "false");
+    if (err[0]) {
+        printf("{\"error\": ");
+        cli_json_string(stdout, err);
+        printf("}");
+    } else {
+        printf("{\"arena_bytes\": %zu, \"intermediate_bytes\": %zu}", onyx_session_arena_bytes(s),
+               onyx_session_intermediate_bytes(s));
+    }
+    if (with_plan && !err[0]) {
+        printf(", \"plan\": ");
+        view_plan_json(stdout, m, s);
+    }
+    printf("}\n");
 }
 
 int cmd_info(int argc, char **argv) {
-    const char *path = NULL;
+    const char *path = NULL, *svg = NULL;
+    int want_plan = 0, want_dot = 0, want_json = 0;
     for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return CLI_EXIT_OK;
+        }
+        if (strcmp(argv[i], "--plan") == 0) {
+            want_plan = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--dot") == 0) {
+            want_dot = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--json") == 0) {
+            want_json = 1;
+            continue;
+        }
+        if ((r = cli_opt_value("info", argc, argv, &i, "--svg", &v)) != 0) {
+            if (r < 0) return CLI_EXIT_USAGE;
+            if (!v[0]) {
+                cli_error("info", "--svg: empty file name");
+                return CLI_EXIT_USAGE;
+            }
+            svg = v;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             cli_error("info", "unknown option '%s'", argv[i]);
@@ -166,8 +281,36 @@ int cmd_info(int argc, char **argv) {
         return CLI_EXIT_USAGE;
     }
 
+    if (want_dot && (want_json || want_plan)) {
+        cli_error("info", "--dot prints only the graph: it cannot be combined with --json or "
+                          "--plan");
+        return CLI_EXIT_USAGE;
+    }
+
     onyx_model *m = cli_load_model("info", path, ONYX_LOAD_ALLOW_UNSUPPORTED);
     if (!m) return CLI_EXIT_FAIL;
+    cli_buffer *bufs = NULL;
+    int symbolic = 0, rc = CLI_EXIT_OK;
+    char err[512];
+    onyx_session *s = plan_session(m, &bufs, &symbolic, err, sizeof err);
+    if (!s) {
+        cli_error("info", "out of memory");
+        onyx_model_free(m);
+        return CLI_EXIT_FAIL;
+    }
+    if (svg && (err[0] || view_plan_svg(svg, m, s) != 0)) {
+        cli_error("info", "--svg: cannot write %s%s%s", svg, err[0] ? ": " : "", err);
+        rc = CLI_EXIT_FAIL;
+    }
+    if (want_dot || want_json) {
+        if (want_dot) {
+            if (err[0]) fprintf(stderr, "onyx info: note: %s; the graph is shown unplanned\n", err);
+            view_dot(stdout, m, s);
+        } else {
+            print_json(m, s, path, err, symbolic, want_plan);
+        }
+        goto out;
+    }
 
     printf("model: %s\n", path);
     printf("ir version: %lld\n", (long long)onyx_model_ir_version(m));
@@ -227,7 +370,12 @@ int cmd_info(int argc, char **argv) {
     }
     free(hist);
 
-    print_memory(m);
+    print_memory(s, err, symbolic);
+    if (want_plan && !err[0]) view_plan_text(stdout, m, s);
+    if (want_plan && err[0]) rc = CLI_EXIT_FAIL;
+out:
+    free_bufs(bufs, onyx_model_input_count(m));
+    onyx_session_free(s);
     onyx_model_free(m);
-    return CLI_EXIT_OK;
+    return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * `onyx run MODEL`: runs a model once on inputs read from TensorProto files (--input
- * NAME=FILE.pb) or made up from a seed, prints a summary of every output and optionally
- * writes them as output_K.pb files. Also home of cli_bind_inputs, which bench shares.
+ * `onyx run MODEL`: runs a model once on inputs read from TensorProto or NumPy files
+ * (--input NAME=FILE.pb or NAME=FILE.npy) or made up from a seed, prints a summary of every
+ * output and optionally writes them as output_K.pb or output_K.npy files. Also home of
+ * cli_bind_inputs, which bench shares.
  */
 #include <errno.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "npy.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: onyx run [options] MODEL\n"
@@ -18,8 +20,10 @@ static void usage(FILE *f) {
                "integers: 0..3; bool: 0/1); symbolic dims are taken as 1.\n"
                "\n"
                "options:\n"
-               "  --input NAME=FILE.pb   read input NAME from a TensorProto file (repeatable)\n"
+               "  --input NAME=FILE      read input NAME from FILE: a TensorProto .pb or a NumPy\n"
+               "                         .npy file, told apart by content (repeatable)\n"
                "  --output-dir DIR       write output K to DIR/output_K.pb (DIR is created)\n"
+               "  --output-format pb|npy file format of --output-dir (default pb)\n"
                "  --threads N            kernel threads (0 = default)\n"
                "  --backend auto|ref     kernel selection (ref = plain C reference kernels)\n"
                "  --seed S               seed of the random inputs (default 1)\n"
@@ -55,7 +59,7 @@ int cli_bind_inputs(const char *cmd, onyx_model *m, onyx_session *s, const char 
     for (int k = 0; k < n_specs; k++) {
         const char *eq = strchr(specs[k], '=');
         if (!eq || eq == specs[k] || eq[1] == '\0') {
-            cli_error(cmd, "--input '%s': expected NAME=FILE.pb", specs[k]);
+            cli_error(cmd, "--input '%s': expected NAME=FILE.pb or NAME=FILE.npy", specs[k]);
             return -1;
         }
         size_t len = (size_t)(eq - specs[k]);
@@ -78,7 +82,7 @@ int cli_bind_inputs(const char *cmd, onyx_model *m, onyx_session *s, const char 
             return -1;
         }
         char err[512] = "";
-        onyx_status st = onyx_tensor_load_pb(eq + 1, &in->files[idx], err, sizeof err);
+        onyx_status st = cli_tensor_load(eq + 1, &in->files[idx], err, sizeof err);
         if (st != ONYX_OK) {
             cli_error(cmd, "--input %s: cannot read %s: %s", name, eq + 1,
                       err[0] ? err : onyx_status_str(st));
@@ -151,22 +155,22 @@ static void print_output(int k, const onyx_tensor *t) {
     printf("\n");
 }
 
-/* Writes every output as DIR/output_K.pb. Returns 0 or -1 after an error. */
-static int write_outputs(onyx_session *s, int n_out, const char *dir) {
+/* Writes every output as DIR/output_K.<ext>. Returns 0 or -1 after an error. */
+static int write_outputs(onyx_session *s, int n_out, const char *dir, const char *ext) {
     if (cli_mkdirs(dir) != 0) {
         cli_error("run", "cannot create folder %s: %s", dir, strerror(errno));
         return -1;
     }
     for (int k = 0; k < n_out; k++) {
         char file[64];
-        snprintf(file, sizeof file, "output_%d.pb", k);
+        snprintf(file, sizeof file, "output_%d.%s", k, ext);
         char *path = cli_path_join(dir, file);
         if (!path) {
             cli_error("run", "out of memory");
             return -1;
         }
         char err[512] = "";
-        onyx_status st = onyx_tensor_save_pb(onyx_session_output(s, k), path, err, sizeof err);
+        onyx_status st = cli_tensor_save(onyx_session_output(s, k), path, err, sizeof err);
         if (st != ONYX_OK) {
             cli_error("run", "cannot write %s: %s", path, err[0] ? err : onyx_status_str(st));
             free(path);
@@ -179,7 +183,7 @@ static int write_outputs(onyx_session *s, int n_out, const char *dir) {
 }
 
 int cmd_run(int argc, char **argv) {
-    const char *out_dir = NULL;
+    const char *out_dir = NULL, *out_ext = "pb";
     int rc = CLI_EXIT_USAGE;
     cli_model_args a;
     onyx_model *m = NULL;
@@ -203,6 +207,13 @@ int cmd_run(int argc, char **argv) {
                 goto out;
             }
             out_dir = v;
+        } else if ((r = cli_opt_value("run", argc, argv, &i, "--output-format", &v)) != 0) {
+            if (r < 0) goto out;
+            if (strcmp(v, "pb") != 0 && strcmp(v, "npy") != 0) {
+                cli_error("run", "--output-format: expected pb or npy, got '%s'", v);
+                goto out;
+            }
+            out_ext = v;
         } else if (cli_model_arg("run", argc, argv, &i, &a, usage) != 0) {
             goto out;
         }
@@ -232,7 +243,7 @@ int cmd_run(int argc, char **argv) {
     for (int k = 0; k < n_out; k++)
         print_output(k, onyx_session_output(s, k));
     printf("run time: %.3f ms\n", (t1 - t0) * 1e3);
-    if (out_dir && write_outputs(s, n_out, out_dir) != 0) goto out;
+    if (out_dir && write_outputs(s, n_out, out_dir, out_ext) != 0) goto out;
     rc = CLI_EXIT_OK;
 
 out:

@@ -3,6 +3,8 @@
  * plus test_data_set_N/input_K.pb and output_K.pb) and compares every output with
  * |got - want| <= atol + rtol*|want| (NaN matches only NaN, infinities must match exactly,
  * integers and bools exactly). Prints one PASS/FAIL line per case and a summary line.
+ * Data sets may hold NumPy files (input_K.npy, output_K.npy) instead of .pb files; a JUnit
+ * XML report (--junit) lets CI dashboards show each case.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -12,12 +14,14 @@
 #include <string.h>
 
 #include "cli_util.h"
+#include "npy.h"
 
 static void usage(FILE *f) {
     fprintf(f, "usage: onyx test [options] PATH...\n"
                "\n"
                "Runs ONNX backend test cases. Each PATH is a case folder (model.onnx and\n"
-               "test_data_set_N/{input_K,output_K}.pb) or a folder of case folders. Prints\n"
+               "test_data_set_N/{input_K,output_K}.pb, or .npy files) or a folder of case\n"
+               "folders. Prints\n"
                "'PASS name' or 'FAIL name: reason' per case, then 'N passed, M failed'.\n"
                "Exit status 0 only when every case passed.\n"
                "\n"
@@ -26,12 +30,19 @@ static void usage(FILE *f) {
                "  --rtol R             relative tolerance (default 1e-3)\n"
                "  --backend auto|ref   kernel selection (ref = plain C reference kernels)\n"
                "  --threads N          kernel threads (0 = default)\n"
+               "  --junit FILE.xml     also write a JUnit XML report: one testcase per case,\n"
+               "                       failures with their reason\n"
+               "  --output-dir DIR     write each case's actual outputs to\n"
+               "                       DIR/CASE/test_data_set_N/output_K.pb (or .npy)\n"
+               "  --output-format pb|npy  file format of --output-dir (default pb)\n"
                "  -h, --help           show this help\n");
 }
 
 typedef struct test_case {
-    char *name; /* owned: the folder's base name */
-    char *dir;  /* owned */
+    char *name;    /* owned: the folder's base name */
+    char *dir;     /* owned */
+    char *failure; /* owned: the reason after a FAIL, NULL after a PASS */
+    double seconds;
 } test_case;
 
 typedef struct case_list {
@@ -41,7 +52,9 @@ typedef struct case_list {
 
 typedef struct test_config {
     double atol, rtol;
-    onyx_options *opts; /* borrowed: cmd_test */
+    onyx_options *opts;  /* borrowed: cmd_test */
+    const char *out_dir; /* --output-dir, or NULL */
+    const char *out_ext; /* "pb" or "npy" */
 } test_config;
 
 /* ---- collecting cases ---- */
@@ -71,6 +84,8 @@ static int add_case(case_list *l, const char *dir) {
     memcpy(name, base, bl + 1);
     l->v[l->n].name = name;
     l->v[l->n].dir = d;
+    l->v[l->n].failure = NULL;
+    l->v[l->n].seconds = 0;
     l->n++;
     return 0;
 }
@@ -334,6 +349,15 @@ static int load_pbs(const char *dir, const char *prefix, onyx_tensor ***out, cha
             snprintf(msg, len, "out of memory");
             goto fail;
         }
+        if (!cli_is_file(path)) { /* the NumPy form of the same file */
+            free(path);
+            snprintf(file, sizeof file, "%s_%d.npy", prefix, n);
+            path = cli_path_join(dir, file);
+            if (!path) {
+                snprintf(msg, len, "out of memory");
+                goto fail;
+            }
+        }
         if (!cli_is_file(path)) {
             free(path);
             break;
@@ -347,7 +371,7 @@ static int load_pbs(const char *dir, const char *prefix, onyx_tensor ***out, cha
         v = nv;
         v[n] = NULL;
         char err[512] = "";
-        onyx_status st = onyx_tensor_load_pb(path, &v[n], err, sizeof err);
+        onyx_status st = cli_tensor_load(path, &v[n], err, sizeof err);
         if (st != ONYX_OK) {
             snprintf(msg, len, "cannot read %s: %s", file, err[0] ? err : onyx_status_str(st));
             free(path);
@@ -372,8 +396,32 @@ static void free_pbs(onyx_tensor **v, int n) {
 }
 
 /* Runs one data set on session s. Returns 0 on a match, else 1 with the reason in msg. */
-static int run_data_set(onyx_model *m, onyx_session *s, const char *case_dir, const char *ds,
-                        const test_config *cfg, char *msg, size_t len) {
+/* Writes the outputs of the run just made to out_dir/case/ds/output_K.<ext>. Returns 0, or
+ * -1 with the reason in err. */
+static int save_outputs(onyx_session *s, int n_out, const test_config *cfg, const char *case_name,
+                        const char *ds, char *err, size_t len) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s/%s", cfg->out_dir, case_name, ds);
+    if (cli_mkdirs(dir) != 0) {
+        snprintf(err, len, "cannot create folder %.400s", dir);
+        return -1;
+    }
+    for (int k = 0; k < n_out; k++) {
+        char path[4200], why[512] = "";
+        snprintf(path, sizeof path, "%s/output_%d.%s", dir, k, cfg->out_ext);
+        onyx_status st = cli_tensor_save(onyx_session_output(s, k), path, why, sizeof why);
+        if (st != ONYX_OK) {
+            snprintf(err, len, "cannot write %.400s: %.400s", path,
+                     why[0] ? why : onyx_status_str(st));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int run_data_set(onyx_model *m, onyx_session *s, const char *case_dir,
+                        const char *case_name, const char *ds, const test_config *cfg, char *msg,
+                        size_t len) {
     char *dir = cli_path_join(case_dir, ds);
     onyx_tensor **ins = NULL, **outs = NULL;
     int n_ins = -1, n_outs = -1, rc = 1;
@@ -432,6 +480,8 @@ static int run_data_set(onyx_model *m, onyx_session *s, const char *case_dir, co
                  onyx_status_str(st));
         goto done;
     }
+    if (cfg->out_dir && save_outputs(s, n_model_out, cfg, case_name, ds, err, sizeof err) != 0)
+        goto done;
     for (int k = 0; k < n_outs; k++) {
         const onyx_tensor *got = onyx_session_output(s, k);
         char why[768];
@@ -486,7 +536,7 @@ static int run_case(const test_case *c, const test_config *cfg, char *msg, size_
         goto done;
     }
     for (int i = 0; i < n_sets; i++)
-        if (run_data_set(m, s, c->dir, sets[i], cfg, msg, len) != 0) goto done;
+        if (run_data_set(m, s, c->dir, c->name, sets[i], cfg, msg, len) != 0) goto done;
     rc = 0;
 done:
     for (int i = 0; i < n_sets; i++)
@@ -498,8 +548,75 @@ done:
     return rc;
 }
 
+/* Writes s with the five XML entities escaped; control characters XML 1.0 forbids become
+ * '?'. */
+static void xml_escaped(FILE *f, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&apos;", f); break;
+        default: fputc(*p < 0x20 && *p != '\t' && *p != '\n' ? '?' : *p, f);
+        }
+    }
+}
+
+/* The JUnit XML report: one <testcase> per case (classname: the folder that holds it),
+ * a <failure> with the reason for each failed one. Returns 0, or -1 after an error. */
+static int write_junit(const char *path, const case_list *cases, int failed, double seconds) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        cli_error("test", "--junit: cannot create %s", path);
+        return -1;
+    }
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<testsuites name=\"onyx test\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+               "time=\"%.3f\">\n"
+               "  <testsuite name=\"onyx test\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+               "skipped=\"0\" time=\"%.3f\">\n",
+            cases->n, failed, seconds, cases->n, failed, seconds);
+    for (int i = 0; i < cases->n; i++) {
+        const test_case *c = &cases->v[i];
+        /* classname: the parent folder's name ("node" for .../data/node/test_x) */
+        const char *end = c->dir + strlen(c->dir) - strlen(c->name);
+        if (end > c->dir) end--; /* the '/' before the name */
+        const char *start = end;
+        while (start > c->dir && start[-1] != '/') start--;
+        fprintf(f, "    <testcase classname=\"onyx.");
+        if (end > start) {
+            char parent[256];
+            snprintf(parent, sizeof parent, "%.*s", (int)(end - start), start);
+            xml_escaped(f, parent);
+        } else {
+            fputs("cases", f);
+        }
+        fprintf(f, "\" name=\"");
+        xml_escaped(f, c->name);
+        fprintf(f, "\" time=\"%.6f\"", c->seconds);
+        if (!c->failure) {
+            fprintf(f, "/>\n");
+            continue;
+        }
+        fprintf(f, ">\n      <failure message=\"");
+        xml_escaped(f, c->failure);
+        fprintf(f, "\" type=\"failure\">");
+        xml_escaped(f, c->failure);
+        fprintf(f, "</failure>\n    </testcase>\n");
+    }
+    fprintf(f, "  </testsuite>\n</testsuites>\n");
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        cli_error("test", "--junit: cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
 int cmd_test(int argc, char **argv) {
-    test_config cfg = {1e-7, 1e-3, NULL};
+    test_config cfg = {1e-7, 1e-3, NULL, NULL, "pb"};
+    const char *junit = NULL;
     long threads = 0;
     onyx_backend backend = ONYX_BACKEND_AUTO;
     const char **paths = calloc((size_t)argc, sizeof *paths);
@@ -533,6 +650,27 @@ int cmd_test(int argc, char **argv) {
             if (r < 0 || cli_parse_long("test", "--threads", v, 0, 4096, &threads) != 0) goto out;
         } else if ((r = cli_opt_value("test", argc, argv, &i, "--backend", &v)) != 0) {
             if (r < 0 || cli_parse_backend("test", v, &backend) != 0) goto out;
+        } else if ((r = cli_opt_value("test", argc, argv, &i, "--junit", &v)) != 0) {
+            if (r < 0) goto out;
+            if (!v[0]) {
+                cli_error("test", "--junit: empty file name");
+                goto out;
+            }
+            junit = v;
+        } else if ((r = cli_opt_value("test", argc, argv, &i, "--output-dir", &v)) != 0) {
+            if (r < 0) goto out;
+            if (!v[0]) {
+                cli_error("test", "--output-dir: empty folder name");
+                goto out;
+            }
+            cfg.out_dir = v;
+        } else if ((r = cli_opt_value("test", argc, argv, &i, "--output-format", &v)) != 0) {
+            if (r < 0) goto out;
+            if (strcmp(v, "pb") != 0 && strcmp(v, "npy") != 0) {
+                cli_error("test", "--output-format: expected pb or npy, got '%s'", v);
+                goto out;
+            }
+            cfg.out_ext = v;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             cli_error("test", "unknown option '%s'", argv[i]);
             usage(stderr);
@@ -558,27 +696,36 @@ int cmd_test(int argc, char **argv) {
     qsort(cases.v, (size_t)cases.n, sizeof *cases.v, cmp_case);
 
     int passed = 0, failed = 0;
+    double t_all = cli_now();
     for (int i = 0; i < cases.n; i++) {
         char msg[2048] = "";
-        if (run_case(&cases.v[i], &cfg, msg, sizeof msg) == 0) {
+        double t0 = cli_now();
+        int bad = run_case(&cases.v[i], &cfg, msg, sizeof msg);
+        cases.v[i].seconds = cli_now() - t0;
+        if (!bad) {
             printf("PASS %s\n", cases.v[i].name);
             passed++;
         } else {
             printf("FAIL %s: %s\n", cases.v[i].name, msg);
             failed++;
+            size_t len = strlen(msg);
+            cases.v[i].failure = malloc(len + 1);
+            if (cases.v[i].failure) memcpy(cases.v[i].failure, msg, len + 1);
         }
         fflush(stdout); /* progress shows up even when a long suite is piped */
     }
     printf("%d passed, %d failed\n", passed, failed);
+    int junit_failed = junit && write_junit(junit, &cases, failed, cli_now() - t_all) != 0;
     if (path_errors)
         cli_error("test", "%d path%s could not be used (see above)", path_errors,
                   path_errors == 1 ? "" : "s");
-    rc = failed == 0 && path_errors == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    rc = failed == 0 && path_errors == 0 && !junit_failed ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 
 out:
     for (int i = 0; i < cases.n; i++) {
         free(cases.v[i].name);
         free(cases.v[i].dir);
+        free(cases.v[i].failure);
     }
     free(cases.v);
     onyx_options_free(cfg.opts);
