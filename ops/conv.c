@@ -416,7 +416,8 @@ static onyx_status conv_run_ref(onyxi_exec *x) {
      * so threads split them and every item is computed the same way at any thread count. */
     int64_t blocks = (Mg + MB - 1) / MB, items = g->N * g->G * blocks;
     int threads = x->num_threads;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1 && items > 1)
+    int parallel = threads > 1 && items > 1 && oplane * kplane * Cg * Mg * g->N * g->G >= (1 << 16);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (parallel)
     for (int64_t item = 0; item < items; item++) {
         int64_t n = item / (g->G * blocks), grp = item / blocks % g->G;
         /* output channels m0 .. m0 + nb - 1 of this group, computed together */

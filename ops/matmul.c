@@ -176,7 +176,9 @@ static void axpy_f32(int64_t n, float a, const float *restrict x, float *restric
 static void matmul_f32(const mm_state *st, const float *a, const float *b, float *y,
                        int threads) {
     const int64_t m = st->m, k = st->k, n = st->n, rows = st->batches * m;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && rows > 1)
+    /* below ~64K multiply-adds a thread team costs more than it saves */
+    int parallel = threads > 1 && rows > 1 && rows * n * k >= (1 << 16);
+#pragma omp parallel for schedule(static) num_threads(threads) if (parallel)
     for (int64_t r = 0; r < rows; r++) {
         int64_t t = r / m, i = r % m;
         const float *ab = a + st->offsets[2 * t], *bb = b + st->offsets[2 * t + 1];
