@@ -35,10 +35,10 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
     return 0;
 }
 
-/* 1 when a message field nests deeper than MAX_NESTING. Malformed data stops the scan with
- * 0: protobuf-c then rejects it itself. Recursion is bounded by MAX_NESTING. */
+/* 1 when a message field nests deeper than max_depth (<= MAX_NESTING). Malformed data stops
+ * the scan with 0: protobuf-c then rejects it itself. Recursion is bounded by max_depth. */
 static int too_deep(const ProtobufCMessageDescriptor *d, const uint8_t *p, const uint8_t *end,
-                    int depth) {
+                    int depth, int max_depth) {
     while (p < end) {
         uint64_t tag, v;
         if (!read_varint(&p, end, &tag)) return 0;
@@ -61,8 +61,8 @@ static int too_deep(const ProtobufCMessageDescriptor *d, const uint8_t *p, const
                     ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
                     : NULL;
             if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-                if (depth + 1 > MAX_NESTING) return 1;
-                if (too_deep(f->descriptor, p, p + v, depth + 1)) return 1;
+                if (depth + 1 > max_depth) return 1;
+                if (too_deep(f->descriptor, p, p + v, depth + 1, max_depth)) return 1;
             }
             p += v;
             break;
@@ -456,9 +456,13 @@ onyx_status onyxi_onnx_load(const void *bytes, size_t nbytes, const char *model_
     if (nbytes > max_bytes)
         return onyxi_fail(e, ONYX_UNSUPPORTED,
                           "the model has %zu bytes, more than the limit of %zu", nbytes, max_bytes);
-    if (too_deep(&onnx__model_proto__descriptor, bytes, (const uint8_t *)bytes + nbytes, 0))
+    int max_depth = limits && limits->max_depth > 0 && limits->max_depth < MAX_NESTING
+                        ? limits->max_depth
+                        : MAX_NESTING;
+    if (too_deep(&onnx__model_proto__descriptor, bytes, (const uint8_t *)bytes + nbytes, 0,
+                 max_depth))
         return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "the model nests messages more than %d levels deep", MAX_NESTING);
+                          "the model nests messages more than %d levels deep", max_depth);
 
     onyxi_pb_allocator pa;
     onyxi_pb_allocator_init(&pa);

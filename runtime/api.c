@@ -60,24 +60,32 @@ static onyx_status read_file(const char *path, void **data, size_t *nbytes, onyx
     return rc;
 }
 
-onyx_status onyx_model_load_file_flags(const char *path, unsigned flags, onyx_model **out) {
+static int options_ok(const onyx_options *o);
+
+/* The loader limits from (optional) options and ONYX_LOAD_* flags. */
+static onyxi_load_limits load_limits(const onyx_options *o, unsigned flags) {
+    onyxi_load_limits l = {0};
+    l.max_nodes = o ? o->max_nodes : 0;
+    l.max_depth = o ? o->max_depth : 0;
+    l.max_file_bytes = (size_t)1 << 34;
+    l.allow_unsupported = (flags & ONYX_LOAD_ALLOW_UNSUPPORTED) != 0;
+    return l;
+}
+
+onyx_status onyx_model_load_file_opts(const char *path, const onyx_options *o, unsigned flags,
+                                      onyx_model **out) {
     if (!out) return ONYX_INVALID_ARG;
     *out = NULL;
     onyxi_err e;
     onyxi_err_clear(&e);
     void *data = NULL;
     size_t nbytes = 0;
-    onyx_status rc = path ? read_file(path, &data, &nbytes, &e)
-                          : onyxi_fail(&e, ONYX_INVALID_ARG, "path is NULL");
+    onyx_status rc = !path ? onyxi_fail(&e, ONYX_INVALID_ARG, "path is NULL")
+                     : o && !options_ok(o) ? onyxi_fail(&e, ONYX_MISUSE, "not an options handle")
+                                           : read_file(path, &data, &nbytes, &e);
     if (rc != ONYX_OK) {
-        onyx_model *m = onyxi_calloc(1, sizeof *m);
-        if (!m) return rc;
-        m->magic = ONYXI_MODEL_MAGIC;
-        atomic_init(&m->refs, 1);
-        m->err = e;
-        m->errcode = rc;
-        *out = m;
-        return log_load(path ? path : "(NULL path)", m, rc);
+        *out = onyxi_model_failed(rc, &e);
+        return *out ? log_load(path ? path : "(NULL path)", *out, rc) : rc;
     }
     /* the folder that external data is resolved against */
     char dir[4096];
@@ -85,29 +93,40 @@ onyx_status onyx_model_load_file_flags(const char *path, unsigned flags, onyx_mo
     if (!slash) snprintf(dir, sizeof dir, ".");
     else if (slash == path) snprintf(dir, sizeof dir, "/");
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    rc = onyxi_model_load(data, nbytes, dir, flags, out);
+    onyxi_load_limits limits = load_limits(o, flags);
+    rc = onyxi_model_load(data, nbytes, dir, &limits, out);
     onyxi_free(data);
     return log_load(path, *out, rc);
 }
 
+onyx_status onyx_model_load_file_flags(const char *path, unsigned flags, onyx_model **out) {
+    return onyx_model_load_file_opts(path, NULL, flags, out);
+}
+
 onyx_status onyx_model_load_file(const char *path, onyx_model **out) {
-    return onyx_model_load_file_flags(path, 0, out);
+    return onyx_model_load_file_opts(path, NULL, 0, out);
+}
+
+onyx_status onyx_model_load_memory_opts(const void *data, size_t nbytes, const onyx_options *o,
+                                        unsigned flags, onyx_model **out) {
+    if (!out) return ONYX_INVALID_ARG;
+    *out = NULL;
+    onyxi_err e;
+    onyxi_err_clear(&e);
+    onyx_status rc = !data && nbytes ? onyxi_fail(&e, ONYX_INVALID_ARG, "data is NULL")
+                     : o && !options_ok(o) ? onyxi_fail(&e, ONYX_MISUSE, "not an options handle")
+                                           : ONYX_OK;
+    if (rc != ONYX_OK) {
+        *out = onyxi_model_failed(rc, &e);
+        return rc;
+    }
+    onyxi_load_limits limits = load_limits(o, flags);
+    rc = onyxi_model_load(data ? data : "", nbytes, NULL, &limits, out);
+    return log_load("a model from memory", *out, rc);
 }
 
 onyx_status onyx_model_load_memory(const void *data, size_t nbytes, onyx_model **out) {
-    if (!out) return ONYX_INVALID_ARG;
-    *out = NULL;
-    if (!data && nbytes) {
-        onyx_model *m = onyxi_calloc(1, sizeof *m);
-        if (!m) return ONYX_INVALID_ARG;
-        m->magic = ONYXI_MODEL_MAGIC;
-        atomic_init(&m->refs, 1);
-        m->errcode = onyxi_fail(&m->err, ONYX_INVALID_ARG, "data is NULL");
-        *out = m;
-        return ONYX_INVALID_ARG;
-    }
-    onyx_status rc = onyxi_model_load(data ? data : "", nbytes, NULL, 0, out);
-    return log_load("a model from memory", *out, rc);
+    return onyx_model_load_memory_opts(data, nbytes, NULL, 0, out);
 }
 
 void onyx_model_free(onyx_model *m) {
@@ -244,6 +263,20 @@ onyx_status onyx_options_set_num_threads(onyx_options *o, int n) {
 onyx_status onyx_options_set_profiling(onyx_options *o, int enable) {
     if (!options_ok(o)) return ONYX_MISUSE;
     o->profiling = enable != 0;
+    return ONYX_OK;
+}
+
+onyx_status onyx_options_set_memory_limit(onyx_options *o, size_t bytes) {
+    if (!options_ok(o)) return ONYX_MISUSE;
+    o->memory_limit = bytes;
+    return ONYX_OK;
+}
+
+onyx_status onyx_options_set_load_limits(onyx_options *o, int max_nodes, int max_depth) {
+    if (!options_ok(o)) return ONYX_MISUSE;
+    if (max_nodes < 0 || max_depth < 0) return ONYX_INVALID_ARG;
+    o->max_nodes = max_nodes;
+    o->max_depth = max_depth;
     return ONYX_OK;
 }
 

@@ -121,6 +121,7 @@ typedef struct onyxi_load_limits {
     int max_nodes;          /* refuse graphs with more nodes */
     size_t max_file_bytes;  /* refuse larger model files */
     int allow_unsupported;  /* keep loading when an op has no implementation (for `onyx info`) */
+    int max_depth;          /* refuse messages nested deeper (0 = the loader's maximum, 100) */
 } onyxi_load_limits;
 
 /* Frees a graph and everything it owns. NULL is a no-op. */

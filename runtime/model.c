@@ -52,17 +52,26 @@ static onyx_status build_views(onyx_model *m, onyxi_err *e) {
     return ONYX_OK;
 }
 
+onyx_model *onyxi_model_failed(onyx_status code, const onyxi_err *e) {
+    onyx_model *m = onyxi_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->magic = ONYXI_MODEL_MAGIC;
+    atomic_init(&m->refs, 1);
+    m->err = *e;
+    m->errcode = code;
+    return m;
+}
+
 onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model_dir,
-                             unsigned flags, onyx_model **out) {
+                             const onyxi_load_limits *limits, onyx_model **out) {
     onyx_model *m = onyxi_calloc(1, sizeof *m);
     *out = m;
     if (!m) return ONYX_NOMEM;
     m->magic = ONYXI_MODEL_MAGIC;
     atomic_init(&m->refs, 1);
-    onyxi_load_limits limits = {1000000, (size_t)1 << 34, (flags & ONYX_LOAD_ALLOW_UNSUPPORTED) != 0};
-    onyx_status rc = onyxi_onnx_load(bytes, nbytes, model_dir, &limits, &m->graph, &m->err);
+    onyx_status rc = onyxi_onnx_load(bytes, nbytes, model_dir, limits, &m->graph, &m->err);
     if (rc == ONYX_OK) rc = onyxi_graph_order(m->graph, &m->err);
-    if (rc == ONYX_OK) rc = onyxi_graph_resolve_ops(m->graph, limits.allow_unsupported, &m->err);
+    if (rc == ONYX_OK) rc = onyxi_graph_resolve_ops(m->graph, limits->allow_unsupported, &m->err);
     if (rc == ONYX_OK) rc = build_views(m, &m->err);
     if (rc != ONYX_OK) {
         if (m->err.code == ONYX_OK) onyxi_fail(&m->err, rc, "%s", onyx_status_str(rc));

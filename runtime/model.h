@@ -25,9 +25,11 @@ struct onyx_model {
 };
 
 /* Loads bytes into a new model (never NULL unless memory ran out). model_dir: folder for
- * external data, or NULL. flags: ONYX_LOAD_*. The returned status is also in m->errcode. */
+ * external data, or NULL. The returned status is also in m->errcode. */
 onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model_dir,
-                             unsigned flags, onyx_model **out);
+                             const onyxi_load_limits *limits, onyx_model **out);
+/* A model in the failed state carrying code and message (NULL when memory ran out). */
+onyx_model *onyxi_model_failed(onyx_status code, const onyxi_err *e);
 
 /* Takes / drops a reference; the last drop frees the model. */
 void onyxi_model_retain(onyx_model *m);

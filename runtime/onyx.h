@@ -273,6 +273,27 @@ ONYX_API onyx_status onyx_options_set_num_threads(onyx_options *o, int n);
  * Returns ONYX_OK, ONYX_INVALID_ARG (unknown value), ONYX_MISUSE (NULL options). */
 ONYX_API onyx_status onyx_options_set_backend(onyx_options *o, onyx_backend b);
 
+/* Most bytes one session's plan may use (intermediate-tensor arena plus constants folded at
+ * planning time); 0 = the machine's physical memory. A model whose shapes would need more
+ * fails to plan with ONYX_NOMEM and a message giving both figures, before any allocation is
+ * attempted (so a hostile model cannot make onyx swap or get killed).
+ * Returns ONYX_OK, ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_memory_limit(onyx_options *o, size_t bytes);
+
+/* Limits for loading untrusted models with onyx_model_load_*_opts: at most max_nodes nodes
+ * (0 = 1,000,000) and protobuf messages nested at most max_depth deep (0 = 100, also the
+ * maximum). Larger models fail with ONYX_UNSUPPORTED, deeper ones with ONYX_INVALID_MODEL.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (negative values), ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_load_limits(onyx_options *o, int max_nodes, int max_depth);
+
+/* onyx_model_load_file / onyx_model_load_memory with the load limits of o (NULL = defaults)
+ * and flags (ONYX_LOAD_*). Same ownership and status codes. */
+ONYX_API onyx_status onyx_model_load_file_opts(const char *path, const onyx_options *o,
+                                               unsigned flags, onyx_model **out);
+ONYX_API onyx_status onyx_model_load_memory_opts(const void *data, size_t nbytes,
+                                                 const onyx_options *o, unsigned flags,
+                                                 onyx_model **out);
+
 /* ---- sessions ---------------------------------------------------------------------------- */
 
 /* Creates a session for model m with options o (NULL = defaults). The session holds a

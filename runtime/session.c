@@ -5,9 +5,12 @@
  *   -> lifetimes -> arena placement (plan.c) -> choose and init each step's implementation.
  * A run only points inputs/outputs at caller memory and calls each step's run: no malloc.
  */
+#define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -30,6 +33,25 @@ static int default_threads(void) {
 /* Trace process ids: one per session, unique within the process. */
 static atomic_int next_trace_pid = 1;
 
+/* The machine's physical memory: the default ceiling of a plan. */
+static size_t physical_memory(void) {
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return SIZE_MAX;
+    return (uint64_t)pages > SIZE_MAX / (uint64_t)page ? SIZE_MAX : (size_t)pages * (size_t)page;
+}
+
+/* Counts bytes against the session's memory limit before they are allocated. */
+static onyx_status reserve_bytes(onyx_session *s, size_t bytes, const char *what) {
+    size_t total;
+    if (!onyxi_add_size(s->planned_bytes, bytes, &total) || total > s->memory_limit)
+        return onyxi_fail(&s->err, ONYX_NOMEM,
+                          "%s needs %zu bytes, which would take the plan past the session's "
+                          "memory limit of %zu bytes",
+                          what, bytes, s->memory_limit);
+    s->planned_bytes = total;
+    return ONYX_OK;
+}
+
 /* Zero-byte tensors need a valid, never dereferenced address. */
 static _Alignas(64) unsigned char empty_tensor_storage[64];
 
@@ -46,6 +68,7 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     s->g = g;
     s->num_threads = o ? o->num_threads : 0;
     s->backend = o ? o->backend : ONYX_BACKEND_AUTO;
+    s->memory_limit = o && o->memory_limit ? o->memory_limit : physical_memory();
     s->profiling = o ? o->profiling : 0;
     s->trace_pid = atomic_fetch_add(&next_trace_pid, 1);
     const char *env = getenv("ONYX_BACKEND");
@@ -100,6 +123,7 @@ static void release_plan(onyx_session *s) {
         s->input_snapshot[i] = NULL;
     }
     s->arena_bytes = s->intermediate_bytes = 0;
+    s->planned_bytes = 0;
     s->planned = 0;
 }
 
@@ -174,6 +198,9 @@ static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_t
     for (int k = 0; k < nd->n_outputs; k++) {
         int v = nd->outputs[k];
         if (v < 0) continue;
+        char what[160];
+        snprintf(what, sizeof what, "constant '%s'", s->vals[v].name);
+        ONYXI_CHECK(reserve_bytes(s, s->vals[v].nbytes, what));
         s->folded[v] = onyxi_malloc(s->vals[v].nbytes ? s->vals[v].nbytes : 1);
         if (!s->folded[v]) return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory folding a constant");
         s->vals[v].data = s->folded[v];
@@ -254,6 +281,8 @@ static onyx_status place_intermediates(onyx_session *s) {
         s->intermediate_bytes += s->vals[v].nbytes;
     }
     rc = onyxi_plan_place(items, n, ONYXI_ALIGN, offsets, &s->arena_bytes, &s->err);
+    if (rc != ONYX_OK) goto done;
+    rc = reserve_bytes(s, s->arena_bytes, "the intermediate-tensor arena");
     if (rc != ONYX_OK) goto done;
     if (s->arena_bytes) {
         s->arena = onyxi_malloc(s->arena_bytes);

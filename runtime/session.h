@@ -17,6 +17,9 @@ struct onyx_options {
     int num_threads;
     onyx_backend backend;
     int profiling; /* onyx_options_set_profiling */
+    size_t memory_limit; /* onyx_options_set_memory_limit; 0 = physical memory */
+    int max_nodes;       /* onyx_options_set_load_limits; 0 = default */
+    int max_depth;
 };
 
 typedef struct onyxi_step {
@@ -62,6 +65,8 @@ struct onyx_session {
     const onyxi_graph *g;    /* borrowed: model */
     int num_threads;
     onyx_backend backend;
+    size_t memory_limit;     /* bytes a plan may use (arena + folded constants) */
+    size_t planned_bytes;    /* bytes the current plan uses so far */
 
     onyx_tensor *vals;       /* owned: one runtime tensor per graph value */
     void **arena_ptr;        /* owned: per value, its arena address (NULL if not in the arena) */

@@ -592,10 +592,10 @@ START_TEST(test_validate_limits) {
     mb_value(b, 1, "y", ONYX_DTYPE_FLOAT32, 1, D4, NULL);
     size_t len;
     uint8_t *buf = mb_pack(b, &len);
-    onyxi_load_limits lim = {1, 0, 0};
+    onyxi_load_limits lim = {.max_nodes = 1};
     ck_assert_int_eq(load_buf(buf, len, NULL, &lim), ONYX_UNSUPPORTED);
     check_msg(ERR.msg, "2 nodes", "limit of 1");
-    onyxi_load_limits lim2 = {0, 10, 0};
+    onyxi_load_limits lim2 = {.max_file_bytes = 10};
     ck_assert_int_eq(load_buf(buf, len, NULL, &lim2), ONYX_UNSUPPORTED);
     check_msg(ERR.msg, "limit of 10", NULL);
     ck_assert_int_eq(load_buf(buf, len, NULL, NULL), ONYX_OK);
