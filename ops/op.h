@@ -35,6 +35,17 @@ typedef struct onyxi_exec {
     void *state;     /* owned by the implementation: init allocates, fini frees */
     int num_threads; /* threads the kernel may use (>= 1) */
     onyxi_err *err;
+    /* Set by the session before init: */
+    struct onyxi_backend *backend; /* borrowed: session; oneDNN engine and stream, or NULL */
+    struct onyxi_weight_cache *weights; /* borrowed: model; packed constant weights, shared */
+    unsigned const_inputs; /* bit k: input k holds constant data (initializer or folded) */
+    unsigned blocked_ok;   /* bit k: output k may take a blocked layout (all consumers are
+                            * dnnl-capable and it is not a graph output) */
+    int step;              /* the step's index: the weight cache's key with the node */
+    /* Set by init: */
+    size_t scratch_bytes;  /* scratch memory run() needs; the session provides `scratch` */
+    void *scratch;         /* borrowed: session; shared by all steps, valid during run() */
+    const char *detail;    /* static text naming the kernel chosen, e.g. "jit:avx2" */
 } onyxi_exec;
 
 typedef struct onyxi_impl {
@@ -43,6 +54,11 @@ typedef struct onyxi_impl {
     onyx_status (*run)(onyxi_exec *x);  /* computes; never allocates */
     void (*fini)(onyxi_exec *x);        /* NULL ok; must accept a partially built state */
 } onyxi_impl;
+
+/* Implementations named "dnnl" accept inputs in any layout (plain or blocked: see
+ * onyx_tensor.layout); every other implementation is given plain inputs only (the session
+ * inserts reorders where needed). */
+int onyxi_impl_takes_blocked(const onyxi_impl *impl);
 
 typedef struct onyxi_attr_spec {
     const char *name;

@@ -169,3 +169,5 @@ double onyxi_read_double(const onyx_tensor *t, int64_t i) {
     default: return (double)onyxi_read_int(t, i);
     }
 }
+
+int onyxi_impl_takes_blocked(const onyxi_impl *impl) { return strcmp(impl->name, "dnnl") == 0; }

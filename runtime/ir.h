@@ -29,6 +29,10 @@ struct onyx_tensor {
     char *const *dim_params;      /* borrowed: graph; per-axis symbolic names (declarations) */
     unsigned char owns_data;      /* set on tensors from onyx_tensor_load_pb: free data too */
     unsigned char owns_name;
+    /* NULL: plain row-major. Otherwise a oneDNN memory descriptor (dnnl_memory_desc_t) of a
+     * blocked layout chosen by the producing step (borrowed: that step's state); nbytes then
+     * counts the layout's padding. Only dnnl implementations ever see a blocked tensor. */
+    const void *layout;
 };
 
 /* ONNX AttributeProto.AttributeType numbers. */

@@ -206,7 +206,8 @@ static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_t
         s->vals[v].data = s->folded[v];
         s->is_const[v] = 1;
     }
-    onyxi_exec x = {nd, nd->n_inputs, ins, nd->n_outputs, outs, NULL, 1, &s->err};
+    onyxi_exec x = {.node = nd, .n_in = nd->n_inputs, .in = ins, .n_out = nd->n_outputs,
+                    .out = outs, .num_threads = 1, .err = &s->err};
     onyx_status rc = ref->init ? ref->init(&x) : ONYX_OK;
     if (rc == ONYX_OK) rc = ref->run(&x);
     if (ref->fini) ref->fini(&x);
@@ -394,7 +395,8 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         }
         onyxi_step *st = &s->steps[s->n_steps++];
         st->node = ni;
-        st->x = (onyxi_exec){nd, nd->n_inputs, ins, nd->n_outputs, outs, NULL, threads, &s->err};
+        st->x = (onyxi_exec){.node = nd, .n_in = nd->n_inputs, .in = ins, .n_out = nd->n_outputs,
+                             .out = outs, .num_threads = threads, .err = &s->err};
     }
     rc = place_intermediates(s);
     if (rc != ONYX_OK) goto fail;

@@ -264,7 +264,7 @@ START_TEST(test_unary_in_place) {
                         .out = outs,
                         .num_threads = 1,
                         .err = &err};
-        const onyxi_impl *impl = op->impls[0];
+        const onyxi_impl *impl = tu_ref_impl(op);
         ck_assert_int_eq(impl->init ? impl->init(&x) : ONYX_OK, ONYX_OK);
         ck_assert_int_eq(impl->run(&x), ONYX_OK);
         if (impl->fini) impl->fini(&x);

@@ -315,7 +315,8 @@ static void run_threads(onyxi_node *n, onyx_tensor *const *in, int threads, onyx
     for (int i = 0; op->impls[i]; i++)
         ref = op->impls[i];
     onyx_tensor *outs[1] = {y};
-    onyxi_exec x = {n, n->n_inputs, (const onyx_tensor *const *)in, 1, outs, NULL, threads, &err};
+    onyxi_exec x = {.node = n, .n_in = n->n_inputs, .in = (const onyx_tensor *const *)in,
+                    .n_out = 1, .out = outs, .num_threads = threads, .err = &err};
     ck_assert_int_eq(ref->init(&x), ONYX_OK);
     ck_assert_int_eq(ref->run(&x), ONYX_OK);
     ref->fini(&x);

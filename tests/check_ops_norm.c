@@ -263,8 +263,9 @@ static void expect_inplace_same(onyxi_node *n, onyx_tensor **in, int n_in) {
     const onyx_tensor *ins[5];
     for (int k = 0; k < n_in; k++)
         ins[k] = in[k];
-    onyxi_exec x = {n, n_in, ins, 1, alias, NULL, 2, &err};
-    const onyxi_impl *impl = n->op->impls[0];
+    onyxi_exec x = {.node = n, .n_in = n_in, .in = ins, .n_out = 1, .out = alias,
+                    .num_threads = 2, .err = &err};
+    const onyxi_impl *impl = tu_ref_impl(n->op);
     ck_assert_int_eq(impl->init ? impl->init(&x) : ONYX_OK, ONYX_OK);
     ck_assert_msg(impl->run(&x) == ONYX_OK, "%s", err.msg);
     if (impl->fini) impl->fini(&x);

@@ -358,8 +358,9 @@ static onyx_tensor *run_with_threads(onyxi_node *n, onyx_tensor *x, int threads)
     ck_assert_msg(tu_infer_op(n, in, y, &err) == ONYX_OK, "%s", err.msg);
     y[0]->data = calloc(1, y[0]->nbytes + 1);
     const onyx_tensor *ins[1] = {x};
-    onyxi_exec ex = {n, 1, ins, 1, y, NULL, threads, &err};
-    const onyxi_impl *impl = n->op->impls[0];
+    onyxi_exec ex = {.node = n, .n_in = 1, .in = ins, .n_out = 1, .out = y,
+                     .num_threads = threads, .err = &err};
+    const onyxi_impl *impl = tu_ref_impl(n->op);
     ck_assert_int_eq(impl->init ? impl->init(&ex) : ONYX_OK, ONYX_OK);
     ck_assert_msg(impl->run(&ex) == ONYX_OK, "%s", err.msg);
     if (impl->fini) impl->fini(&ex);

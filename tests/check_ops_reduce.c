@@ -541,8 +541,9 @@ static onyx_tensor *run_threads(onyxi_node *n, onyx_tensor *x, int threads) {
     ck_assert_ptr_nonnull(op);
     const onyx_tensor *ins[1] = {x};
     onyx_tensor *outs[1] = {y};
-    onyxi_exec ex = {n, 1, ins, 1, outs, NULL, threads, &err};
-    const onyxi_impl *impl = op->impls[0];
+    onyxi_exec ex = {.node = n, .n_in = 1, .in = ins, .n_out = 1, .out = outs,
+                     .num_threads = threads, .err = &err};
+    const onyxi_impl *impl = tu_ref_impl(op);
     ck_assert_msg(impl->init(&ex) == ONYX_OK, "%s", err.msg);
     ck_assert_msg(impl->run(&ex) == ONYX_OK, "%s", err.msg);
     impl->fini(&ex);

@@ -251,9 +251,10 @@ static onyx_tensor *transpose(const onyx_tensor *x, const int *perm, int threads
     ck_assert_msg(tu_infer_op(n, in, &y, &err) == ONYX_OK, "%s", err.msg);
     y->data = calloc(1, y->nbytes + 64);
     memset(y->data, 0xA5, y->nbytes);
-    const onyxi_impl *impl = n->op->impls[0];
+    const onyxi_impl *impl = tu_ref_impl(n->op);
     const onyx_tensor *ins[1] = {x};
-    onyxi_exec ex = {n, 1, ins, 1, &y, NULL, threads, &err};
+    onyxi_exec ex = {.node = n, .n_in = 1, .in = ins, .n_out = 1, .out = &y,
+                     .num_threads = threads, .err = &err};
     ck_assert_int_eq(impl->init(&ex), ONYX_OK);
     ck_assert_msg(impl->run(&ex) == ONYX_OK, "%s", err.msg);
     impl->fini(&ex);

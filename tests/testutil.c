@@ -166,7 +166,8 @@ static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tenso
         if (!impl) {
             rc = onyxi_fail(err, ONYX_UNSUPPORTED, "no implementation named '%s'", want);
         } else {
-            onyxi_exec x = {n, n->n_inputs, ins, n->n_outputs, outs, NULL, 1, err};
+            onyxi_exec x = {.node = n, .n_in = n->n_inputs, .in = ins, .n_out = n->n_outputs,
+                             .out = outs, .num_threads = 1, .err = err};
             rc = impl->init ? impl->init(&x) : ONYX_OK;
             if (rc == ONYX_OK) rc = impl->run(&x);
             if (impl->fini) impl->fini(&x);
@@ -274,4 +275,11 @@ int tu_run_suite(Suite *s) {
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+const onyxi_impl *tu_ref_impl(const onyxi_op *op) {
+    const onyxi_impl *impl = NULL;
+    for (int i = 0; op->impls[i]; i++) impl = op->impls[i];
+    ck_assert_str_eq(impl->name, "ref");
+    return impl;
 }

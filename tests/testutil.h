@@ -42,6 +42,9 @@ void tu_tensor_free(onyx_tensor *t);
 onyx_status tu_run_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
                       const char *impl, onyxi_err *err);
 
+/* The op's reference implementation (the last in its list). */
+const onyxi_impl *tu_ref_impl(const onyxi_op *op);
+
 /* Only check + infer; outputs receive shape-only tensors (data NULL). */
 onyx_status tu_infer_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
                         onyxi_err *err);
