@@ -8,6 +8,7 @@
 #include "../onnx/loader.h"
 #include "alloc.h"
 #include "model.h"
+#include "weights.h"
 
 int onyxi_model_valid(const onyx_model *m) { return m && m->magic == ONYXI_MODEL_MAGIC; }
 
@@ -16,6 +17,7 @@ void onyxi_model_retain(onyx_model *m) { atomic_fetch_add(&m->refs, 1); }
 void onyxi_model_release(onyx_model *m) {
     if (!m || atomic_fetch_sub(&m->refs, 1) != 1) return;
     onyxi_graph_free(m->graph);
+    onyxi_weights_free(m->weights);
     onyxi_free(m->inputs);
     onyxi_free(m->outputs);
     onyxi_free(m->initializers);
@@ -73,6 +75,8 @@ onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model
     if (rc == ONYX_OK) rc = onyxi_graph_order(m->graph, &m->err);
     if (rc == ONYX_OK) rc = onyxi_graph_resolve_ops(m->graph, limits->allow_unsupported, &m->err);
     if (rc == ONYX_OK) rc = build_views(m, &m->err);
+    if (rc == ONYX_OK && !(m->weights = onyxi_weights_create()))
+        rc = onyxi_fail(&m->err, ONYX_NOMEM, "out of memory creating the weight cache");
     if (rc != ONYX_OK) {
         if (m->err.code == ONYX_OK) onyxi_fail(&m->err, rc, "%s", onyx_status_str(rc));
         onyxi_graph_free(m->graph);

@@ -20,6 +20,7 @@ struct onyx_model {
     onyxi_graph *graph;   /* owned; NULL in the failed state */
     onyx_tensor *inputs;  /* owned array of views of the graph inputs' declarations */
     onyx_tensor *outputs; /* owned array of views of the graph outputs' declarations */
+    struct onyxi_weight_cache *weights; /* owned: packed weights shared by the sessions */
     int n_initializers;
     int *initializers; /* owned: value indices of initializers, in value-table order */
 };

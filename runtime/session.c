@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "plan.h"
+#include "reorder.h"
 #include "session.h"
 
 /* Threads when the options say 0: OpenMP's default (OMP_NUM_THREADS or the core count). */
@@ -74,7 +75,9 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     const char *env = getenv("ONYX_BACKEND");
     if (env && (strcmp(env, "ref") == 0 || strcmp(env, "reference") == 0))
         s->backend = ONYX_BACKEND_REFERENCE;
-    size_t nv = (size_t)g->n_values + 1;
+    /* every node input may need a plain copy of a blocked tensor (a reorder step) */
+    for (int i = 0; i < g->n_nodes; i++) s->temp_capacity += g->nodes[i].n_inputs;
+    size_t nv = (size_t)g->n_values + (size_t)s->temp_capacity + 1;
     s->vals = onyxi_calloc(nv, sizeof *s->vals);
     s->arena_ptr = onyxi_calloc(nv, sizeof *s->arena_ptr);
     s->is_const = onyxi_calloc(nv, 1);
@@ -86,6 +89,16 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     if (!s->vals || !s->arena_ptr || !s->is_const || !s->folded || !s->in_bind || !s->out_bind ||
         !s->planned_inputs || !s->input_snapshot)
         return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory creating the session");
+    if (s->backend == ONYX_BACKEND_AUTO) {
+        s->dnnl.threads = s->num_threads > 0 ? s->num_threads : default_threads();
+        onyx_status rc = onyxi_dnnl_engine(&s->dnnl.engine, &s->err);
+        if (rc == ONYX_OK)
+            rc = onyxi_dnnl_check(dnnl_stream_create(&s->dnnl.stream, s->dnnl.engine,
+                                                     dnnl_stream_default_flags),
+                                  "dnnl_stream_create", &s->err);
+        if (rc != ONYX_OK) return rc;
+        s->has_backend = 1;
+    }
     for (int v = 0; v < g->n_values; v++) {
         s->vals[v].name = g->values[v].name;
         s->vals[v].rank = -1;
@@ -113,7 +126,10 @@ static void release_plan(onyx_session *s) {
     s->io_out = NULL;
     s->arena = NULL;
     s->n_steps = 0;
-    for (int v = 0; v < s->g->n_values && s->folded && s->arena_ptr; v++) {
+    onyxi_free(s->scratch);
+    s->scratch = NULL;
+    s->scratch_bytes = 0;
+    for (int v = 0; v < s->g->n_values + s->n_temps && s->folded && s->arena_ptr; v++) {
         onyxi_free(s->folded[v]);
         s->folded[v] = NULL;
         s->arena_ptr[v] = NULL;
@@ -122,6 +138,7 @@ static void release_plan(onyx_session *s) {
         onyxi_free(s->input_snapshot[i]);
         s->input_snapshot[i] = NULL;
     }
+    s->n_temps = 0;
     s->arena_bytes = s->intermediate_bytes = 0;
     s->planned_bytes = 0;
     s->planned = 0;
@@ -137,6 +154,8 @@ void onyxi_session_destroy(onyx_session *s) {
     onyxi_free(s->out_bind);
     onyxi_free(s->planned_inputs);
     onyxi_free(s->input_snapshot);
+    if (s->dnnl.stream) dnnl_stream_destroy(s->dnnl.stream);
+    s->dnnl.stream = NULL;
     if (s->model) onyxi_model_release(s->model);
     s->model = NULL;
 }
@@ -220,38 +239,138 @@ static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_t
     return rc;
 }
 
-static onyx_status choose_impl(onyx_session *s, onyxi_step *st) {
-    const onyxi_op *op = s->g->nodes[st->node].op;
+/* OpenMP's thread count for this session, set around planning and runs: oneDNN fixes a
+ * primitive's threads when it is created, and reads the count of the calling thread. */
+static int enter_threads(const onyx_session *s) {
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+    if (s->has_backend) omp_set_num_threads(s->dnnl.threads);
+    return saved;
+#else
+    (void)s;
+    return 1;
+#endif
+}
+
+static void leave_threads(const onyx_session *s, int saved) {
+#ifdef _OPENMP
+    if (s->has_backend) omp_set_num_threads(saved);
+#else
+    (void)s;
+    (void)saved;
+#endif
+}
+
+/* Appends to steps[*n] a reorder of *slot (a blocked tensor) into a new plain temp tensor, and
+ * points *slot at the temp. The step is initialized. */
+static onyx_status add_reorder(onyx_session *s, onyxi_step *steps, int *n, int node,
+                               const onyx_tensor **slot) {
+    if (s->n_temps >= s->temp_capacity)
+        return onyxi_fail(&s->err, ONYX_INTERNAL, "no room for another reorder");
+    const onyx_tensor *src = *slot;
+    onyx_tensor *t = &s->vals[s->g->n_values + s->n_temps++];
+    *t = (onyx_tensor){.name = src->name, .dtype = src->dtype, .rank = src->rank};
+    memcpy(t->dims, src->dims, sizeof t->dims);
+    ONYXI_CHECK(onyxi_shape_nbytes(t->dtype, t->rank, t->dims, &t->nbytes, &s->err));
+    onyxi_step *st = &steps[(*n)++];
+    memset(st, 0, sizeof *st);
+    st->node = node;
+    st->own_in[0] = src;
+    st->own_out[0] = t;
+    st->x = (onyxi_exec){.node = &s->g->nodes[node], .n_in = 1, .in = st->own_in, .n_out = 1,
+                         .out = st->own_out, .num_threads = s->dnnl.threads, .err = &s->err,
+                         .backend = &s->dnnl};
+    st->impl = &onyxi_reorder_to_plain;
+    ONYXI_CHECK(st->impl->init(&st->x));
+    st->initialized = 1;
+    *slot = t;
+    return ONYX_OK;
+}
+
+/* Undoes add_reorder calls back to `mark` steps and `temps` temps. */
+static void drop_reorders(onyx_session *s, onyxi_step *steps, int *n, int mark, int temps) {
+    while (*n > mark) {
+        onyxi_step *st = &steps[--(*n)];
+        if (st->initialized && st->impl->fini) st->impl->fini(&st->x);
+        st->initialized = 0;
+    }
+    s->n_temps = temps;
+}
+
+/* Picks the first implementation of step p's op whose init accepts it (the reference one
+ * last) and appends it to steps[*n], preceded by reorder steps when it needs plain inputs
+ * but a producer chose a blocked layout. */
+static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n) {
+    const onyxi_op *op = s->g->nodes[p->node].op;
     onyx_status rc = ONYX_UNSUPPORTED;
+    const onyx_tensor **ins = (const onyx_tensor **)p->x.in;
+    const onyx_tensor *orig[64];
+    int n_in = p->x.n_in < 64 ? p->x.n_in : 64;
+    for (int k = 0; k < n_in; k++) orig[k] = ins[k];
     for (int i = 0; op->impls[i]; i++) {
         const onyxi_impl *impl = op->impls[i];
         int is_ref = op->impls[i + 1] == NULL;
+        int is_dnnl = onyxi_impl_takes_blocked(impl);
         if (s->backend == ONYX_BACKEND_REFERENCE && !is_ref) continue;
-        st->x.state = NULL;
+        if (is_dnnl && !s->has_backend) continue;
+        int mark = *n, temps = s->n_temps;
         onyxi_err_clear(&s->err);
-        rc = impl->init ? impl->init(&st->x) : ONYX_OK;
+        rc = ONYX_OK;
+        for (int k = 0; rc == ONYX_OK && k < n_in; k++)
+            if (!is_dnnl && ins[k] && ins[k]->layout)
+                rc = add_reorder(s, steps, n, p->node, &ins[k]);
+        onyxi_step *st = &steps[*n];
+        *st = *p;
+        st->x.state = NULL;
+        if (rc == ONYX_OK) rc = impl->init ? impl->init(&st->x) : ONYX_OK;
         if (rc == ONYX_OK) {
             st->impl = impl;
             st->initialized = 1;
+            (*n)++;
             if (onyxi_log_enabled(ONYX_LOG_DEBUG)) {
                 char label[256];
                 onyxi_node_label(s->g, st->node, label, sizeof label);
-                onyxi_log(ONYX_LOG_DEBUG, "%s: implementation '%s'%s", label, impl->name,
-                          i > 0 ? " (faster ones declined)" : "");
+                onyxi_log(ONYX_LOG_DEBUG, "%s: implementation '%s'%s%s%s", label, impl->name,
+                          st->x.detail ? " (" : "", st->x.detail ? st->x.detail : "",
+                          st->x.detail ? ")" : "");
             }
             return ONYX_OK;
         }
         if (impl->fini) impl->fini(&st->x);
         st->x.state = NULL;
+        /* outputs the failed attempt may have given a blocked layout go back to plain */
+        for (int k = 0; k < st->x.n_out; k++)
+            if (st->x.out[k] && st->x.out[k]->layout) {
+                st->x.out[k]->layout = NULL;
+                onyxi_shape_nbytes(st->x.out[k]->dtype, st->x.out[k]->rank, st->x.out[k]->dims,
+                                   &st->x.out[k]->nbytes, NULL);
+            }
+        drop_reorders(s, steps, n, mark, temps);
+        for (int k = 0; k < n_in; k++) ins[k] = orig[k];
         if (rc != ONYX_UNSUPPORTED || is_ref) break;
     }
     if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "no implementation accepts this node");
     return rc;
 }
 
+/* Which outputs may be blocked: produced by a step, not a graph output, and read only by
+ * steps whose op's first implementation is a dnnl one (value-indexed flags). */
+static void mark_blocked_ok(onyx_session *s, const onyxi_step *pending, int n_pending,
+                            unsigned char *ok) {
+    const onyxi_graph *g = s->g;
+    for (int v = 0; v < g->n_values; v++) ok[v] = s->has_backend;
+    for (int i = 0; i < g->n_outputs; i++) ok[g->outputs[i]] = 0;
+    for (int i = 0; i < n_pending; i++) {
+        const onyxi_node *nd = &g->nodes[pending[i].node];
+        if (onyxi_impl_takes_blocked(nd->op->impls[0])) continue;
+        for (int k = 0; k < nd->n_inputs; k++)
+            if (nd->inputs[k] >= 0) ok[nd->inputs[k]] = 0;
+    }
+}
+
 static onyx_status place_intermediates(onyx_session *s) {
     const onyxi_graph *g = s->g;
-    int nv = g->n_values;
+    int nv = g->n_values + s->n_temps;
     onyx_status rc = ONYX_NOMEM;
     int *last_use = onyxi_malloc((size_t)nv * sizeof(int) + 1);
     int *first = onyxi_malloc((size_t)nv * sizeof(int) + 1);
@@ -264,12 +383,17 @@ static onyx_status place_intermediates(onyx_session *s) {
         goto done;
     }
     for (int v = 0; v < nv; v++) first[v] = last_use[v] = -1;
+    /* lifetimes from what each step reads and writes (reorder steps included) */
     for (int i = 0; i < s->n_steps; i++) {
-        const onyxi_node *nd = &g->nodes[s->steps[i].node];
-        for (int k = 0; k < nd->n_outputs; k++)
-            if (nd->outputs[k] >= 0) first[nd->outputs[k]] = last_use[nd->outputs[k]] = i;
-        for (int k = 0; k < nd->n_inputs; k++)
-            if (nd->inputs[k] >= 0) last_use[nd->inputs[k]] = i;
+        const onyxi_exec *x = &s->steps[i].x;
+        for (int k = 0; k < x->n_out; k++)
+            if (x->out[k]) {
+                int v = (int)(x->out[k] - s->vals);
+                first[v] = last_use[v] = i;
+            }
+        for (int k = 0; k < x->n_in; k++)
+            if (x->in[k] && x->in[k] >= s->vals && x->in[k] < s->vals + nv)
+                last_use[(int)(x->in[k] - s->vals)] = i;
     }
     /* graph outputs stay alive to the end so the caller can read them */
     for (int i = 0; i < g->n_outputs; i++) last_use[g->outputs[i]] = s->n_steps;
@@ -322,12 +446,16 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         total_in += (size_t)g->nodes[i].n_inputs;
         total_out += (size_t)g->nodes[i].n_outputs;
     }
-    s->steps = onyxi_calloc((size_t)g->n_nodes + 1, sizeof *s->steps);
+    s->steps = onyxi_calloc((size_t)g->n_nodes + (size_t)s->temp_capacity + 1, sizeof *s->steps);
+    onyxi_step *pending = onyxi_calloc((size_t)g->n_nodes + 1, sizeof *pending);
+    unsigned char *blocked_ok = onyxi_calloc((size_t)g->n_values + 1, 1);
     s->io_in = onyxi_calloc(total_in + 1, sizeof *s->io_in);
     s->io_out = onyxi_calloc(total_out + 1, sizeof *s->io_out);
     unsigned char *shapes_from_input = onyxi_calloc((size_t)g->n_inputs + 1, 1);
     onyx_status rc = ONYX_OK;
-    if (!s->steps || !s->io_in || !s->io_out || !shapes_from_input) {
+    int saved_threads = enter_threads(s);
+    int n_pending = 0;
+    if (!s->steps || !s->io_in || !s->io_out || !shapes_from_input || !pending || !blocked_ok) {
         rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning the session");
         goto fail;
     }
@@ -393,19 +521,46 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
             }
             continue;
         }
-        onyxi_step *st = &s->steps[s->n_steps++];
+        onyxi_step *st = &pending[n_pending++];
         st->node = ni;
+        unsigned const_inputs = 0;
+        for (int k = 0; k < nd->n_inputs && k < 32; k++)
+            if (nd->inputs[k] >= 0 && s->is_const[nd->inputs[k]]) const_inputs |= 1u << k;
         st->x = (onyxi_exec){.node = nd, .n_in = nd->n_inputs, .in = ins, .n_out = nd->n_outputs,
-                             .out = outs, .num_threads = threads, .err = &s->err};
+                             .out = outs, .num_threads = threads, .err = &s->err,
+                             .backend = s->has_backend ? &s->dnnl : NULL,
+                             .weights = s->model->weights, .const_inputs = const_inputs};
+    }
+    /* implementations in execution order: each sees its producers' chosen layouts */
+    mark_blocked_ok(s, pending, n_pending, blocked_ok);
+    for (int i = 0; i < n_pending; i++) {
+        onyxi_step *p = &pending[i];
+        for (int k = 0; k < p->x.n_out && k < 32; k++) {
+            int v = g->nodes[p->node].outputs[k];
+            if (v >= 0 && blocked_ok[v]) p->x.blocked_ok |= 1u << k;
+        }
+        p->x.step = s->n_steps;
+        rc = choose_impl(s, p, s->steps, &s->n_steps);
+        if (rc != ONYX_OK) {
+            fail_node(s, p->node);
+            goto fail;
+        }
     }
     rc = place_intermediates(s);
     if (rc != ONYX_OK) goto fail;
-    for (int i = 0; i < s->n_steps; i++) {
-        rc = choose_impl(s, &s->steps[i]);
-        if (rc != ONYX_OK) {
-            fail_node(s, s->steps[i].node);
+    /* one scratch buffer serves every step: they run one after another */
+    for (int i = 0; i < s->n_steps; i++)
+        if (s->steps[i].x.scratch_bytes > s->scratch_bytes)
+            s->scratch_bytes = s->steps[i].x.scratch_bytes;
+    if (s->scratch_bytes) {
+        rc = reserve_bytes(s, s->scratch_bytes, "the shared scratch buffer");
+        if (rc != ONYX_OK) goto fail;
+        s->scratch = onyxi_malloc(s->scratch_bytes);
+        if (!s->scratch) {
+            rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory for the scratch buffer");
             goto fail;
         }
+        for (int i = 0; i < s->n_steps; i++) s->steps[i].x.scratch = s->scratch;
     }
     for (int i = 0; i < g->n_inputs; i++) {
         s->planned_inputs[i] = s->in_bind[i].shape;
@@ -426,6 +581,9 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         }
     }
     onyxi_free(shapes_from_input);
+    onyxi_free(pending);
+    onyxi_free(blocked_ok);
+    leave_threads(s, saved_threads);
     s->planned = 1;
     if (onyxi_log_enabled(ONYX_LOG_INFO)) {
         int folded = 0;
@@ -440,6 +598,9 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
     return ONYX_OK;
 fail:
     onyxi_free(shapes_from_input);
+    onyxi_free(pending);
+    onyxi_free(blocked_ok);
+    leave_threads(s, saved_threads);
     onyx_status keep = rc;
     onyxi_err saved = s->err;
     release_plan(s);
@@ -543,17 +704,20 @@ onyx_status onyxi_session_run(onyx_session *s) {
         onyxi_profile_run_begin(prof);
         run_t0 = onyxi_now_ns();
     }
+    int saved_threads = enter_threads(s);
     for (int i = 0; i < s->n_steps; i++) {
         onyxi_step *st = &s->steps[i];
         int64_t t0 = prof ? onyxi_now_ns() : 0;
         onyx_status rc = st->impl->run(&st->x);
         if (prof) onyxi_profile_step(prof, i, t0, onyxi_now_ns());
         if (rc != ONYX_OK) {
+            leave_threads(s, saved_threads);
             if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "kernel failed");
             fail_node(s, st->node);
             return rc;
         }
     }
+    leave_threads(s, saved_threads);
     for (int i = 0; i < g->n_outputs; i++) {
         int v = g->outputs[i];
         const onyxi_output_binding *b = &s->out_bind[i];

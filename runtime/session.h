@@ -6,6 +6,7 @@
 #define ONYXI_SESSION_H
 
 #include "../ops/op.h"
+#include "dnnl_util.h"
 #include "model.h"
 #include "profile.h"
 
@@ -27,6 +28,8 @@ typedef struct onyxi_step {
     const onyxi_impl *impl;    /* borrowed: registry */
     onyxi_exec x;              /* x.in / x.out point into the session's tensors */
     int initialized;           /* init succeeded: fini is owed */
+    const onyx_tensor *own_in[1]; /* backing arrays of a reorder step's x.in / x.out */
+    onyx_tensor *own_out[1];
 } onyxi_step;
 
 /* Data layout of a step's activations, for traces and plans; every kernel uses the plain
@@ -83,6 +86,12 @@ struct onyx_session {
     size_t arena_bytes, intermediate_bytes;
     int n_steps;
     onyxi_step *steps;            /* owned */
+    int n_temps;                  /* plain copies made by reorder steps: vals[n_values ..] */
+    int temp_capacity;            /* slots after the graph values in vals/arena_ptr/... */
+    void *scratch;                /* owned: one scratch buffer shared by all steps */
+    size_t scratch_bytes;
+    int has_backend;              /* oneDNN is in use (backend AUTO) */
+    onyxi_backend dnnl;           /* engine (borrowed) and stream (owned) */
     const onyx_tensor **io_in;    /* owned: backing arrays of the steps' x.in */
     onyx_tensor **io_out;         /* owned: backing arrays of the steps' x.out */
     int n_records;
