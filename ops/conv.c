@@ -8,22 +8,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "conv.h"
 #include "ops.h"
 
-#define MAX_SPATIAL (ONYXI_MAX_RANK - 2)
 /* Attribute values above this are refused: they keep every index computation far from
  * int64 overflow, and no real model comes near them. */
 #define ATTR_MAX INT32_MAX
 
 enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
-
-/* Everything the kernel needs to know about one (node, input shapes) pair. */
-typedef struct conv_geom {
-    int S; /* spatial dims */
-    int64_t N, C, M, G;
-    int64_t in[MAX_SPATIAL], k[MAX_SPATIAL], out[MAX_SPATIAL];
-    int64_t stride[MAX_SPATIAL], dil[MAX_SPATIAL], pad[MAX_SPATIAL]; /* pad: at the start */
-} conv_geom;
 
 /* -1 for an unknown value. ORT reads "" as NOTSET, and some exporters write it. */
 static int parse_auto_pad(const char *s) {
@@ -126,8 +118,7 @@ static onyx_status ints_or_default(const onyxi_node *n, const char *name, int wa
     return ONYX_OK;
 }
 
-/* Validates the input shapes against the attributes and fills g (output shape included). */
-static onyx_status conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
+onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
                                  const onyx_tensor *B, conv_geom *g, onyxi_err *e) {
     char b1[160], b2[160];
     memset(g, 0, sizeof *g);
@@ -253,7 +244,7 @@ onyx_status onyxi_conv_infer(onyxi_infer *c) {
         ONYXI_CHECK(onyxi_infer_expect_known(c, k));
     }
     conv_geom g;
-    ONYXI_CHECK(conv_geometry(c->node, c->in[0], c->in[1], bias_input(c->n_in, c->in), &g, c->err));
+    ONYXI_CHECK(onyxi_conv_geometry(c->node, c->in[0], c->in[1], bias_input(c->n_in, c->in), &g, c->err));
     int64_t dims[ONYXI_MAX_RANK] = {g.N, g.M};
     for (int i = 0; i < g.S; i++)
         dims[2 + i] = g.out[i];
@@ -293,7 +284,7 @@ static onyx_status conv_init_ref(onyxi_exec *x) {
     if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the conv state");
     x->state = st;
     const onyx_tensor *X = x->in[0], *W = x->in[1];
-    ONYXI_CHECK(conv_geometry(x->node, X, W, bias_input(x->n_in, x->in), &st->g, x->err));
+    ONYXI_CHECK(onyxi_conv_geometry(x->node, X, W, bias_input(x->n_in, x->in), &st->g, x->err));
     memcpy(st->x_dims, X->dims, sizeof st->x_dims);
     memcpy(st->w_dims, W->dims, sizeof st->w_dims);
     const conv_geom *g = &st->g;
@@ -457,4 +448,4 @@ const onyxi_attr_spec onyxi_conv_attrs[] = {{"auto_pad", ONYXI_ATTR_STRING},
                                             {NULL, 0}};
 
 static const onyxi_impl conv_ref = {"ref", conv_init_ref, conv_run_ref, conv_fini_ref};
-const onyxi_impl *const onyxi_conv_impls[] = {&conv_ref, NULL};
+const onyxi_impl *const onyxi_conv_impls[] = {&onyxi_conv_dnnl, &conv_ref, NULL};

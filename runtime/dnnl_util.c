@@ -5,6 +5,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <dnnl_debug.h>
+
 #include "dnnl_util.h"
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
@@ -70,4 +72,16 @@ const char *onyxi_dnnl_impl_str(const_dnnl_primitive_desc_t pd) {
 
 int onyxi_dnnl_is_ref(const_dnnl_primitive_desc_t pd) {
     return strncmp(onyxi_dnnl_impl_str(pd), "ref", 3) == 0;
+}
+
+const char *onyxi_dnnl_layout_name(const void *layout) {
+    const dnnl_memory_desc_t *md = layout;
+    for (int t = dnnl_format_tag_any + 1; t < dnnl_format_tag_last; t++) {
+        dnnl_memory_desc_t probe;
+        if (dnnl_memory_desc_init_by_tag(&probe, md->ndims, md->dims, md->data_type,
+                                         (dnnl_format_tag_t)t) != dnnl_success)
+            continue;
+        if (dnnl_memory_desc_equal(&probe, md)) return dnnl_fmt_tag2str((dnnl_format_tag_t)t);
+    }
+    return "blocked";
 }

@@ -40,6 +40,9 @@ onyx_status onyxi_dnnl_md_dims(dnnl_memory_desc_t *md, int rank, const int64_t *
                                dnnl_format_tag_t tag, onyxi_err *e);
 /* "jit:avx2" etc.: the implementation a primitive descriptor chose ("?" when unknown). */
 const char *onyxi_dnnl_impl_str(const_dnnl_primitive_desc_t pd);
+/* oneDNN's name of a memory descriptor's layout ("aBcd8b", ...), "blocked" when no format
+ * tag matches. Static text. Slow (tries every tag): for plans and traces only. */
+const char *onyxi_dnnl_layout_name(const void *md);
 /* 1 when the chosen implementation is oneDNN's slow reference loop. */
 int onyxi_dnnl_is_ref(const_dnnl_primitive_desc_t pd);
 

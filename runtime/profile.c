@@ -135,8 +135,8 @@ onyx_status onyxi_profile_write(onyx_session *s, const char *path) {
             put_json_string(f, nd->op_type);
             fprintf(f, ",\"impl\":");
             put_json_string(f, st->impl ? st->impl->name : "?");
-            fprintf(f, ",\"layout\":\"plain\",\"step\":%d,\"run\":%lld,\"inputs\":", i,
-                    (long long)re[0]);
+            fprintf(f, ",\"layout\":\"%s\",\"step\":%d,\"run\":%lld,\"inputs\":",
+                    onyxi_step_layout(st), i, (long long)re[0]);
             put_tensors(f, st->x.in, st->x.n_in);
             fprintf(f, ",\"outputs\":");
             put_tensors(f, (const onyx_tensor *const *)st->x.out, st->x.n_out);

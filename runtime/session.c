@@ -326,6 +326,9 @@ static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step 
         if (rc == ONYX_OK) {
             st->impl = impl;
             st->initialized = 1;
+            st->layout = st->x.n_out > 0 && st->x.out[0] && st->x.out[0]->layout
+                             ? onyxi_dnnl_layout_name(st->x.out[0]->layout)
+                             : NULL;
             (*n)++;
             if (onyxi_log_enabled(ONYX_LOG_DEBUG)) {
                 char label[256];

@@ -30,13 +30,13 @@ typedef struct onyxi_step {
     int initialized;           /* init succeeded: fini is owed */
     const onyx_tensor *own_in[1]; /* backing arrays of a reorder step's x.in / x.out */
     onyx_tensor *own_out[1];
+    const char *layout;        /* static name of the first output's layout, e.g. "aBcd8b" */
 } onyxi_step;
 
-/* Data layout of a step's activations, for traces and plans; every kernel uses the plain
- * row-major ONNX layout today (a layout pass would record its choice in the step). */
+/* Data layout of a step's output, for traces and plans: "plain" (row-major ONNX order) or
+ * oneDNN's name of the blocked layout the step writes (e.g. "aBcd8b" = nChw8c). */
 static inline const char *onyxi_step_layout(const onyxi_step *st) {
-    (void)st;
-    return "plain";
+    return st->layout ? st->layout : "plain";
 }
 
 /* Where the planner put one intermediate tensor (kept for onyx_session_plan_tensor). */

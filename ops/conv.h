@@ -1,0 +1,27 @@
+/*
+ * Convolution geometry shared by the reference (conv.c) and oneDNN (conv_dnnl.c) kernels:
+ * one place turns attributes and input shapes into sizes, strides, dilations and pads.
+ */
+#ifndef ONYXI_CONV_H
+#define ONYXI_CONV_H
+
+#include "op.h"
+
+#define MAX_SPATIAL (ONYXI_MAX_RANK - 2)
+
+typedef struct conv_geom {
+    int S; /* spatial dims */
+    int64_t N, C, M, G;
+    int64_t in[MAX_SPATIAL], k[MAX_SPATIAL], out[MAX_SPATIAL];
+    int64_t stride[MAX_SPATIAL], dil[MAX_SPATIAL], pad[MAX_SPATIAL]; /* pad: at the start */
+} conv_geom;
+
+/* Validates the input shapes against node n's attributes and fills g (output shape
+ * included). B may be NULL. */
+onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
+                                const onyx_tensor *B, conv_geom *g, onyxi_err *e);
+
+/* The oneDNN implementation (conv_dnnl.c). */
+extern const onyxi_impl onyxi_conv_dnnl;
+
+#endif
