@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
-#include "../runtime/weights.h"
 #include "conv.h"
 
 typedef struct conv_dnnl_state {
@@ -33,41 +32,6 @@ static void conv_fini_dnnl(onyxi_exec *x) {
     onyxi_free(st->src_buf);
     onyxi_free(st);
     x->state = NULL;
-}
-
-/* Reorders the constant weights (plain, user_md) into the layout the primitive chose. */
-typedef struct pack_ctx {
-    dnnl_engine_t eng;
-    dnnl_stream_t stream;
-    const dnnl_memory_desc_t *from, *to;
-    const void *data;
-} pack_ctx;
-
-static onyx_status pack_weights(void *ctx, void *dst, onyxi_err *e) {
-    pack_ctx *c = ctx;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_t prim = NULL;
-    dnnl_memory_t from = NULL, to = NULL;
-    onyx_status rc = onyxi_dnnl_check(
-        dnnl_reorder_primitive_desc_create(&pd, c->from, c->eng, c->to, c->eng, NULL),
-        "dnnl_reorder_primitive_desc_create", e);
-    if (rc == ONYX_OK) rc = onyxi_dnnl_check(dnnl_primitive_create(&prim, pd), "dnnl_primitive_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&from, c->from, c->eng, (void *)c->data),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&to, c->to, c->eng, dst), "dnnl_memory_create", e);
-    if (rc == ONYX_OK) {
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-        rc = onyxi_dnnl_check(dnnl_primitive_execute(prim, c->stream, 2, args),
-                              "dnnl_primitive_execute(reorder)", e);
-        if (rc == ONYX_OK) rc = onyxi_dnnl_check(dnnl_stream_wait(c->stream), "dnnl_stream_wait", e);
-    }
-    if (pd) dnnl_primitive_desc_destroy(pd);
-    if (prim) dnnl_primitive_destroy(prim);
-    if (from) dnnl_memory_destroy(from);
-    if (to) dnnl_memory_destroy(to);
-    return rc;
 }
 
 static onyx_status conv_init_dnnl(onyxi_exec *x) {
@@ -98,8 +62,7 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
         ddims[2 + i] = g.out[i];
     }
     dnnl_memory_desc_t src_user_md, src_any, wei_user, wei_any, bias_md, dst_md;
-    if (X->layout) src_user_md = *(const dnnl_memory_desc_t *)X->layout;
-    else ONYXI_CHECK(onyxi_dnnl_md_plain(&src_user_md, X, e));
+    ONYXI_CHECK(onyxi_dnnl_md_of(&src_user_md, X, e));
     ONYXI_CHECK(onyxi_dnnl_md_dims(&src_any, X->rank, X->dims, dnnl_format_tag_any, e));
     ONYXI_CHECK(onyxi_dnnl_md_dims(&wei_user, wr, wdims, dnnl_format_tag_undef, e));
     ONYXI_CHECK(onyxi_dnnl_md_dims(&wei_any, wr, wdims, dnnl_format_tag_any, e));
@@ -121,19 +84,9 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
                    &cd, dnnl_forward_inference, dnnl_convolution_direct, &src_any, &wei_any,
                    B ? &bias_md : NULL, &dst_md, strides, dil, pl, pr),
                e);
-    dnnl_primitive_attr_t attr = NULL;
-    ONYXI_DNNL(dnnl_primitive_attr_create(&attr), e);
-    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t ds = dnnl_primitive_desc_create(&pd, &cd, attr, eng, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    ONYXI_DNNL(ds, e);
+    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &cd, NULL, &pd));
     onyx_status rc = ONYX_OK;
-    if (onyxi_dnnl_is_ref(pd)) {
-        rc = ONYX_UNSUPPORTED; /* oneDNN's reference loop: our own kernel is faster */
-        goto done;
-    }
-    x->detail = onyxi_dnnl_impl_str(pd);
     const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -165,9 +118,7 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
     /* constant weights, packed once per model (every session shares them) */
     if (rc == ONYX_OK) {
         const void *packed = NULL;
-        pack_ctx pc = {eng, x->backend->stream, &wei_user, wei_md, W->data};
-        rc = onyxi_weights_get(x->weights, x->node, 1, wei_md, sizeof *wei_md,
-                               dnnl_memory_desc_get_size(wei_md), pack_weights, &pc, &packed, e);
+        rc = onyxi_dnnl_pack_constant(x, 1, &wei_user, wei_md, &packed);
         if (rc == ONYX_OK)
             rc = onyxi_dnnl_check(dnnl_memory_create(&st->wei, wei_md, eng, (void *)packed),
                                   "dnnl_memory_create", e);
@@ -185,15 +136,8 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
         rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
     if (rc == ONYX_OK) {
         x->scratch_bytes = dnnl_memory_desc_get_size(scr_md);
-        dnnl_memory_desc_t plain;
-        rc = onyxi_dnnl_md_dims(&plain, X->rank, ddims, dnnl_format_tag_undef, e);
-        if (rc == ONYX_OK && !dnnl_memory_desc_equal(out_md, &plain)) {
-            st->dst_md = *out_md;
-            x->out[0]->layout = &st->dst_md;
-            x->out[0]->nbytes = dnnl_memory_desc_get_size(out_md);
-        }
+        rc = onyxi_dnnl_set_output(x, 0, out_md, &st->dst_md);
     }
-done:
     dnnl_primitive_desc_destroy(pd);
     return rc;
 }

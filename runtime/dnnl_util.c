@@ -8,6 +8,7 @@
 #include <dnnl_debug.h>
 
 #include "dnnl_util.h"
+#include "weights.h"
 
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static dnnl_engine_t engine;
@@ -84,4 +85,87 @@ const char *onyxi_dnnl_layout_name(const void *layout) {
         if (dnnl_memory_desc_equal(&probe, md)) return dnnl_fmt_tag2str((dnnl_format_tag_t)t);
     }
     return "blocked";
+}
+
+/* Reorders the constant weights (plain, user_md) into the layout the primitive chose. */
+typedef struct pack_ctx {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+    const dnnl_memory_desc_t *from, *to;
+    const void *data;
+} pack_ctx;
+
+static onyx_status pack_weights(void *ctx, void *dst, onyxi_err *e) {
+    pack_ctx *c = ctx;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_memory_t from = NULL, to = NULL;
+    onyx_status rc = onyxi_dnnl_check(
+        dnnl_reorder_primitive_desc_create(&pd, c->from, c->eng, c->to, c->eng, NULL),
+        "dnnl_reorder_primitive_desc_create", e);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_check(dnnl_primitive_create(&prim, pd), "dnnl_primitive_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&from, c->from, c->eng, (void *)c->data),
+                              "dnnl_memory_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&to, c->to, c->eng, dst), "dnnl_memory_create", e);
+    if (rc == ONYX_OK) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
+        rc = onyxi_dnnl_check(dnnl_primitive_execute(prim, c->stream, 2, args),
+                              "dnnl_primitive_execute(reorder)", e);
+        if (rc == ONYX_OK) rc = onyxi_dnnl_check(dnnl_stream_wait(c->stream), "dnnl_stream_wait", e);
+    }
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (prim) dnnl_primitive_destroy(prim);
+    if (from) dnnl_memory_destroy(from);
+    if (to) dnnl_memory_destroy(to);
+    return rc;
+}
+
+onyx_status onyxi_dnnl_pack_constant(onyxi_exec *x, int input, const dnnl_memory_desc_t *user_md,
+                                     const dnnl_memory_desc_t *want_md, const void **packed) {
+    if (!(x->const_inputs >> input & 1u) || !x->weights)
+        return onyxi_fail(x->err, ONYX_INTERNAL, "input %d is not constant", input);
+    pack_ctx pc = {x->backend->engine, x->backend->stream, user_md, want_md, x->in[input]->data};
+    return onyxi_weights_get(x->weights, x->node, input, want_md, sizeof *want_md,
+                             dnnl_memory_desc_get_size(want_md), pack_weights, &pc, packed, x->err);
+}
+
+onyx_status onyxi_dnnl_md_of(dnnl_memory_desc_t *md, const onyx_tensor *t, onyxi_err *e) {
+    if (t->layout) {
+        *md = *(const dnnl_memory_desc_t *)t->layout;
+        return ONYX_OK;
+    }
+    return onyxi_dnnl_md_plain(md, t, e);
+}
+
+onyx_status onyxi_dnnl_set_output(onyxi_exec *x, int k, const dnnl_memory_desc_t *chosen,
+                                  dnnl_memory_desc_t *store) {
+    dnnl_memory_desc_t plain;
+    ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, x->out[k], x->err));
+    if (dnnl_memory_desc_equal(chosen, &plain)) return ONYX_OK;
+    *store = *chosen;
+    x->out[k]->layout = store;
+    x->out[k]->nbytes = dnnl_memory_desc_get_size(chosen);
+    return ONYX_OK;
+}
+
+onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
+                               dnnl_primitive_desc_t *pd) {
+    *pd = NULL;
+    dnnl_primitive_attr_t attr = NULL;
+    ONYXI_DNNL(dnnl_primitive_attr_create(&attr), x->err);
+    dnnl_status_t ds = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (ds == dnnl_success && post_ops) ds = dnnl_primitive_attr_set_post_ops(attr, post_ops);
+    if (ds == dnnl_success) ds = dnnl_primitive_desc_create(pd, desc, attr, x->backend->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    ONYXI_DNNL(ds, x->err);
+    if (onyxi_dnnl_is_ref(*pd)) {
+        /* oneDNN's reference loop is slower than our own C kernels */
+        dnnl_primitive_desc_destroy(*pd);
+        *pd = NULL;
+        return ONYX_UNSUPPORTED;
+    }
+    x->detail = onyxi_dnnl_impl_str(*pd);
+    return ONYX_OK;
 }

@@ -8,6 +8,7 @@
 
 #include <dnnl.h>
 
+#include "../ops/op.h"
 #include "error.h"
 #include "ir.h"
 
@@ -40,6 +41,28 @@ onyx_status onyxi_dnnl_md_dims(dnnl_memory_desc_t *md, int rank, const int64_t *
                                dnnl_format_tag_t tag, onyxi_err *e);
 /* "jit:avx2" etc.: the implementation a primitive descriptor chose ("?" when unknown). */
 const char *onyxi_dnnl_impl_str(const_dnnl_primitive_desc_t pd);
+/* The descriptor of t as it is stored: its blocked layout, or plain row-major. */
+onyx_status onyxi_dnnl_md_of(dnnl_memory_desc_t *md, const onyx_tensor *t, onyxi_err *e);
+
+/* Records the layout a primitive chose for output k: when `chosen` is not plain, copies it
+ * into *store (which must live as long as the step's state), points out[k]->layout at it
+ * and sets out[k]->nbytes to its padded size. A plain choice leaves the output plain. */
+onyx_status onyxi_dnnl_set_output(onyxi_exec *x, int k, const dnnl_memory_desc_t *chosen,
+                                  dnnl_memory_desc_t *store);
+
+/* Input `input` of x is constant (x->const_inputs): returns it reordered from user_md into
+ * want_md, packed once per model in the shared weight cache (x->weights) and reused by every
+ * session. *packed is borrowed from the model. */
+onyx_status onyxi_dnnl_pack_constant(onyxi_exec *x, int input, const dnnl_memory_desc_t *user_md,
+                                     const dnnl_memory_desc_t *want_md, const void **packed);
+
+/* Creates a primitive with user-mode scratchpad for op descriptor `desc` (and optional
+ * post-ops), declining with ONYX_UNSUPPORTED when oneDNN would only offer its slow reference
+ * loop. On success *pd is the primitive descriptor (destroy it after use) and x->detail names
+ * the implementation. */
+onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
+                               dnnl_primitive_desc_t *pd);
+
 /* oneDNN's name of a memory descriptor's layout ("aBcd8b", ...), "blocked" when no format
  * tag matches. Static text. Slow (tries every tag): for plans and traces only. */
 const char *onyxi_dnnl_layout_name(const void *md);
