@@ -6,6 +6,9 @@
 
 #include "testutil.h"
 
+#include "dnnl_util.h"
+#include "weights.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +127,8 @@ void tu_tensor_free(onyx_tensor *t) {
     free(t);
 }
 
+unsigned tu_const_inputs = ~1u;
+
 static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
                            const char *impl_name, int run, onyxi_err *err) {
     onyxi_err_clear(err);
@@ -167,10 +172,33 @@ static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tenso
             rc = onyxi_fail(err, ONYX_UNSUPPORTED, "no implementation named '%s'", want);
         } else {
             onyxi_exec x = {.node = n, .n_in = n->n_inputs, .in = ins, .n_out = n->n_outputs,
-                             .out = outs, .num_threads = 1, .err = err};
+                             .out = outs, .num_threads = 1, .err = err,
+                             .const_inputs = tu_const_inputs};
+            /* a oneDNN implementation gets what a session gives it: engine, stream, a weight
+             * cache and a scratch buffer; outputs stay plain so results compare directly */
+            onyxi_backend be = {0};
+            onyxi_weight_cache *cache = NULL;
+            void *scratch = NULL;
+            int dnnl = onyxi_impl_takes_blocked(impl);
+            if (dnnl) {
+                ck_assert_int_eq(onyxi_dnnl_engine(&be.engine, err), ONYX_OK);
+                ck_assert_int_eq(dnnl_stream_create(&be.stream, be.engine,
+                                                    dnnl_stream_default_flags),
+                                 dnnl_success);
+                be.threads = 1;
+                cache = onyxi_weights_create();
+                x.backend = &be;
+                x.weights = cache;
+            }
             rc = impl->init ? impl->init(&x) : ONYX_OK;
+            if (rc == ONYX_OK && x.scratch_bytes) x.scratch = scratch = malloc(x.scratch_bytes);
             if (rc == ONYX_OK) rc = impl->run(&x);
             if (impl->fini) impl->fini(&x);
+            free(scratch);
+            if (dnnl) {
+                onyxi_weights_free(cache);
+                dnnl_stream_destroy(be.stream);
+            }
         }
     }
     for (int k = 0; k < n->n_outputs; k++) {

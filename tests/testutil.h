@@ -35,8 +35,13 @@ onyx_tensor *tu_tensor(onyx_dtype dt, int rank, const int64_t *dims, const void 
 onyx_tensor *tu_tensor_random(int rank, const int64_t *dims, unsigned seed, float lo, float hi);
 void tu_tensor_free(onyx_tensor *t);
 
+/* Which inputs the op harness marks constant (initializer-like) for implementations that
+ * want constant weights: bit k = input k. Default: every input but the first. */
+extern unsigned tu_const_inputs;
+
 /* Runs node n: registry lookup at n->opset, generic check, infer, then the implementation
- * named impl (NULL = "ref") init/run/fini. inputs[k] NULL = absent. On success outputs[k]
+ * named impl (NULL = "ref"; "dnnl" gets an engine, stream, weight cache and scratch)
+ * init/run/fini. inputs[k] NULL = absent. On success outputs[k]
  * receive new tensors (free with tu_tensor_free). Returns the status; on failure err
  * holds the message (without the node prefix). */
 onyx_status tu_run_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
