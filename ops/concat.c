@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "concat.h"
 #include "ops.h"
 
 const onyxi_attr_spec onyxi_concat_attrs[] = {{"axis", ONYXI_ATTR_INT}, {NULL, 0}};
@@ -125,4 +126,4 @@ static void concat_fini_ref(onyxi_exec *x) {
 }
 
 static const onyxi_impl concat_ref = {"ref", concat_init_ref, concat_run_ref, concat_fini_ref};
-const onyxi_impl *const onyxi_concat_impls[] = {&concat_ref, NULL};
+const onyxi_impl *const onyxi_concat_impls[] = {&onyxi_concat_dnnl, &concat_ref, NULL};

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gemm.h"
 #include "ops.h"
 
 const onyxi_attr_spec onyxi_gemm_attrs[] = {
@@ -38,17 +39,8 @@ onyx_status onyxi_gemm_check(const onyxi_node *n, onyxi_err *e) {
     return ONYX_OK;
 }
 
-/* The node's sizes: A' is [m, k], B' is [k, n]; C element (i, j) is at i * c_rs + j * c_cs. */
-typedef struct gemm_geom {
-    int64_t m, n, k;
-    int ta, tb;
-    int has_c;
-    int64_t c_rs, c_cs;
-} gemm_geom;
-
-/* Fills g from the input shapes; ONYX_SHAPE_MISMATCH naming the shapes when they do not fit. */
-static onyx_status gemm_geometry(const onyxi_node *nd, const onyx_tensor *a, const onyx_tensor *b,
-                                 const onyx_tensor *c, gemm_geom *g, onyxi_err *e) {
+onyx_status onyxi_gemm_geometry(const onyxi_node *nd, const onyx_tensor *a, const onyx_tensor *b,
+                                const onyx_tensor *c, gemm_geom *g, onyxi_err *e) {
     char sa[160], sb[160];
     memset(g, 0, sizeof *g);
     if (a->rank != 2)
@@ -135,7 +127,7 @@ onyx_status onyxi_gemm_infer(onyxi_infer *c) {
         ONYXI_CHECK(onyxi_infer_expect_known(c, 2));
     }
     gemm_geom g;
-    ONYXI_CHECK(gemm_geometry(c->node, a, c->in[1], C, &g, c->err));
+    ONYXI_CHECK(onyxi_gemm_geometry(c->node, a, c->in[1], C, &g, c->err));
     int64_t dims[2] = {g.m, g.n};
     size_t nbytes;
     ONYXI_CHECK(onyxi_shape_nbytes(dt, 2, dims, &nbytes, c->err));
@@ -179,7 +171,7 @@ static onyx_status gemm_init_ref(onyxi_exec *x) {
     x->state = st;
     const onyx_tensor *a = x->in[0], *b = x->in[1];
     gemm_geom *g = &st->g;
-    ONYXI_CHECK(gemm_geometry(x->node, a, b, c_input(x->n_in, x->in), g, x->err));
+    ONYXI_CHECK(onyxi_gemm_geometry(x->node, a, b, c_input(x->n_in, x->in), g, x->err));
     if (onyxi_shape_count(2, a->dims) < 0 || onyxi_shape_count(2, b->dims) < 0)
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH, "input shapes are unknown or too large");
     st->alpha = onyxi_attr_float(x->node, "alpha", 1.0f);
@@ -353,4 +345,4 @@ static void gemm_fini_ref(onyxi_exec *x) {
 /* ---- exported op pieces ---- */
 
 static const onyxi_impl gemm_ref = {"ref", gemm_init_ref, gemm_run_ref, gemm_fini_ref};
-const onyxi_impl *const onyxi_gemm_impls[] = {&gemm_ref, NULL};
+const onyxi_impl *const onyxi_gemm_impls[] = {&onyxi_gemm_dnnl, &gemm_ref, NULL};

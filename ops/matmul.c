@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "matmul.h"
 #include "ops.h"
 
 const onyxi_attr_spec onyxi_matmul_attrs[] = {{NULL, 0}};
@@ -16,18 +17,7 @@ onyx_status onyxi_matmul_check(const onyxi_node *n, onyxi_err *e) {
     return ONYX_OK;
 }
 
-/* The operands viewed as batches of matrices: a is [batch..., m, k], b is [batch..., k, n],
- * with 1-D operands promoted and both batch shapes right-aligned to nb dims. */
-typedef struct mm_shape {
-    int64_t m, k, n;
-    int nb;                          /* number of output batch dims */
-    int64_t a_batch[ONYXI_MAX_RANK]; /* a's batch dims, padded with leading 1s */
-    int64_t b_batch[ONYXI_MAX_RANK];
-    int64_t y_batch[ONYXI_MAX_RANK]; /* broadcast result */
-} mm_shape;
-
-/* Fills s from the input shapes; ONYX_SHAPE_MISMATCH naming both shapes when they do not fit. */
-static onyx_status matmul_shape(const onyx_tensor *a, const onyx_tensor *b, mm_shape *s,
+onyx_status onyxi_matmul_shape(const onyx_tensor *a, const onyx_tensor *b, mm_shape *s,
                                 onyxi_err *e) {
     char sa[160], sb[160];
     onyxi_shape_str(a->rank, a->dims, sa, sizeof sa);
@@ -87,7 +77,7 @@ onyx_status onyxi_matmul_infer(onyxi_infer *c) {
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
     ONYXI_CHECK(onyxi_infer_expect_known(c, 1));
     mm_shape s;
-    ONYXI_CHECK(matmul_shape(a, b, &s, c->err));
+    ONYXI_CHECK(onyxi_matmul_shape(a, b, &s, c->err));
     int64_t dims[ONYXI_MAX_RANK];
     int r = 0;
     for (int i = 0; i < s.nb; i++)
@@ -113,7 +103,7 @@ typedef struct mm_state {
 static onyx_status matmul_init_ref(onyxi_exec *x) {
     mm_shape s;
     const onyx_tensor *a = x->in[0], *b = x->in[1];
-    ONYXI_CHECK(matmul_shape(a, b, &s, x->err));
+    ONYXI_CHECK(onyxi_matmul_shape(a, b, &s, x->err));
     /* infer accepted these shapes; this guards the offset arithmetic below all the same */
     if (onyxi_shape_count(a->rank, a->dims) < 0 || onyxi_shape_count(b->rank, b->dims) < 0)
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH, "input shapes are unknown or too large");
@@ -245,4 +235,4 @@ static void matmul_fini_ref(onyxi_exec *x) {
 }
 
 static const onyxi_impl matmul_ref = {"ref", matmul_init_ref, matmul_run_ref, matmul_fini_ref};
-const onyxi_impl *const onyxi_matmul_impls[] = {&matmul_ref, NULL};
+const onyxi_impl *const onyxi_matmul_impls[] = {&onyxi_matmul_dnnl, &matmul_ref, NULL};

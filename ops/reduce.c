@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "reduce.h"
 
 /* ---- which reduction ---- */
 
@@ -151,6 +152,17 @@ static onyx_status reduce_axes_source(const onyxi_node *n, const onyx_tensor *t,
     *count = t->dims[0];
     if (*count > 0) *axes = t->data;
     return ONYX_OK;
+}
+
+onyx_status onyxi_reduce_axes_mask(const onyxi_node *n, const onyx_tensor *t,
+                                   const onyx_tensor *axes_input, unsigned *mask, int *identity,
+                                   onyxi_err *e) {
+    const int64_t *axes;
+    int64_t count;
+    ONYXI_CHECK(reduce_axes_source(n, axes_input, &axes, &count, e));
+    if (count > 0 && !axes)
+        return onyxi_fail(e, ONYX_INTERNAL, "input 1 ('axes') has no data at init");
+    return reduce_mask(n, t->rank, axes, count, mask, identity, e);
 }
 
 /* The reduction functions defined for each kind and dtype, below; NULL = unsupported. */
@@ -552,7 +564,7 @@ static void reduce_fini_ref(onyxi_exec *x) {
 }
 
 static const onyxi_impl reduce_ref = {"ref", reduce_init_ref, reduce_run_ref, reduce_fini_ref};
-const onyxi_impl *const onyxi_reduce_impls[] = {&reduce_ref, NULL};
+const onyxi_impl *const onyxi_reduce_impls[] = {&onyxi_reduce_dnnl, &reduce_ref, NULL};
 
 /* ---- ArgMax / ArgMin ---- */
 

@@ -25,40 +25,9 @@
 #include <string.h>
 
 #include "ops.h"
+#include "resize.h"
 
 #define R ONYXI_MAX_RANK
-
-enum { MODE_NEAREST, MODE_LINEAR, MODE_CUBIC };
-enum {
-    CT_HALF_PIXEL,
-    CT_HALF_PIXEL_SYMMETRIC,
-    CT_PYTORCH_HALF_PIXEL,
-    CT_ALIGN_CORNERS,
-    CT_ASYMMETRIC,
-    CT_TF_HALF_PIXEL_FOR_NN,
-    CT_TF_CROP_AND_RESIZE,
-};
-enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL, NM_OPSET10 };
-enum { KEEP_STRETCH, KEEP_NOT_LARGER, KEEP_NOT_SMALLER };
-
-/* Attribute values of one node, parsed and validated. */
-typedef struct resize_params {
-    int ver; /* since_version of the registry entry the node resolves to */
-    int mode, ctm, nearest, keep;
-    int exclude_outside, antialias;
-    double cubic_a;
-    float extrapolation;
-} resize_params;
-
-/* Shapes and per-axis scales, shared by infer and init. */
-typedef struct resize_geom {
-    int rank;
-    int64_t in[R], out[R];
-    double scale[R]; /* coordinate scale: the given float32 scale, or out/in from sizes */
-    double out_w[R]; /* scale * in: the reference's (possibly fractional) output width */
-    int naxes;
-    int axes[R]; /* resized axes in `axes` attribute order (0..rank-1 without it) */
-} resize_geom;
 
 /* Taps of one axis: output j reads in[idx[j*taps+t]] with weight w[j*taps+t]; out-of-roi
  * outputs (tf_crop_and_resize) take the extrapolation value instead. */
@@ -379,6 +348,16 @@ onyx_status onyxi_resize_infer(onyxi_infer *c) {
     ONYXI_CHECK(resize_geometry(c->node, &p, c->in, c->n_in, c, &g, c->err));
     onyxi_infer_set(c, 0, ONYX_DTYPE_FLOAT32, g.rank, g.out);
     return ONYX_OK;
+}
+
+onyx_status onyxi_resize_params(const onyxi_node *n, resize_params *p, onyxi_err *e) {
+    return parse_params(n, p, e);
+}
+
+onyx_status onyxi_resize_geometry(const onyxi_node *n, const resize_params *p,
+                                  const onyx_tensor *const *in, int n_in, resize_geom *g,
+                                  onyxi_err *e) {
+    return resize_geometry(n, p, in, n_in, NULL, g, e);
 }
 
 /* ---- tap tables ---- */
@@ -737,4 +716,4 @@ const onyxi_attr_spec onyxi_resize_attrs[] = {
 };
 
 static const onyxi_impl resize_ref = {"ref", resize_init_ref, resize_run_ref, resize_fini_ref};
-const onyxi_impl *const onyxi_resize_impls[] = {&resize_ref, NULL};
+const onyxi_impl *const onyxi_resize_impls[] = {&onyxi_resize_dnnl, &resize_ref, NULL};

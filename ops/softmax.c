@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "softmax.h"
 
 const onyxi_attr_spec onyxi_softmax_attrs[] = {{"axis", ONYXI_ATTR_INT}, {NULL, 0}};
 
@@ -23,13 +24,8 @@ onyx_status onyxi_softmax_check(const onyxi_node *n, onyxi_err *e) {
     return ONYX_OK; /* the axis range depends on the input rank: checked in infer */
 }
 
-/* The input viewed as [outer, len, inner] with softmax over len. */
-typedef struct sm_view {
-    int64_t outer, len, inner;
-} sm_view;
-
-static onyx_status softmax_view(const onyxi_node *n, const onyx_tensor *t, sm_view *v,
-                                onyxi_err *e) {
+onyx_status onyxi_softmax_view(const onyxi_node *n, const onyx_tensor *t, sm_view *v,
+                               onyxi_err *e) {
     int64_t axis = onyxi_attr_int(n, "axis", n->opset >= 13 ? -1 : 1);
     int ax;
     ONYXI_CHECK(onyxi_norm_axis(axis, t->rank, &ax, e));
@@ -52,7 +48,7 @@ onyx_status onyxi_softmax_infer(onyxi_infer *c) {
                           onyx_dtype_name(t->dtype), c->node->op_type);
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
     sm_view v;
-    ONYXI_CHECK(softmax_view(c->node, t, &v, c->err));
+    ONYXI_CHECK(onyxi_softmax_view(c->node, t, &v, c->err));
     onyxi_infer_set(c, 0, t->dtype, t->rank, t->dims);
     return ONYX_OK;
 }
@@ -67,7 +63,7 @@ typedef struct sm_state {
 
 static onyx_status softmax_init_ref(onyxi_exec *x) {
     sm_view v;
-    ONYXI_CHECK(softmax_view(x->node, x->in[0], &v, x->err));
+    ONYXI_CHECK(onyxi_softmax_view(x->node, x->in[0], &v, x->err));
     sm_state *st = onyxi_calloc(1, sizeof *st);
     if (!st)
         return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the %s state", x->node->op_type);
@@ -136,4 +132,4 @@ static void softmax_fini_ref(onyxi_exec *x) {
 }
 
 static const onyxi_impl softmax_ref = {"ref", softmax_init_ref, softmax_run_ref, softmax_fini_ref};
-const onyxi_impl *const onyxi_softmax_impls[] = {&softmax_ref, NULL};
+const onyxi_impl *const onyxi_softmax_impls[] = {&onyxi_softmax_dnnl, &softmax_ref, NULL};

@@ -1,7 +1,8 @@
 /*
  * Concat (ops/concat.c): every axis of a 3-D input, positive and negative, with an empty
  * input in the middle; int64 and bool data; and the shape, rank, dtype, axis and
- * missing-attribute errors.
+ * missing-attribute errors. The oneDNN implementation against the reference on seeded
+ * random shapes, axes and input counts (bit-exact), and its declines.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,65 @@ START_TEST(test_concat_absent_input_is_invalid) {
 }
 END_TEST
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+START_TEST(test_concat_dnnl_matches_ref_random) {
+    /* a copy: bit-exact */
+    dnnl_rng = 20241125u;
+    int dnnl_cases = 0;
+    const int cases = 100;
+    for (int iter = 0; iter < cases; iter++) {
+        int rank = (int)rnd(1, 5), n_in = (int)rnd(1, 4);
+        int64_t axis = rnd(-rank, rank - 1), dims[5];
+        int ax = (int)(axis < 0 ? axis + rank : axis);
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, rank > 3 ? 5 : 13);
+        onyx_tensor *in[4];
+        for (int k = 0; k < n_in; k++) {
+            dims[ax] = rnd(1, 9);
+            in[k] = tu_tensor_random(rank, dims, (unsigned)(iter * 4 + k + 1), -1, 1);
+        }
+        onyxi_node *n = tu_node_new("Concat", 13, n_in, 1);
+        tu_attr_int(n, "axis", axis);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+        onyx_status rc = tu_run_op(n, in, &got, "dnnl", &err);
+        ck_assert_msg(rc == ONYX_OK, "case %d: %s", iter, err.msg);
+        tu_assert_close(got, want, 0, 0);
+        dnnl_cases++;
+        tu_tensor_free(want);
+        tu_tensor_free(got);
+        for (int k = 0; k < n_in; k++)
+            tu_tensor_free(in[k]);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(dnnl_cases, cases);
+}
+END_TEST
+
+START_TEST(test_concat_dnnl_declines_empty_and_ints) {
+    onyx_tensor *a = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){2, 3}, NULL);
+    onyx_tensor *e = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){2, 0}, NULL);
+    onyx_tensor *i = tu_tensor(ONYX_DTYPE_INT64, 2, (int64_t[]){2, 3}, NULL);
+    onyx_tensor *in_e[2] = {a, e}, *in_i[2] = {i, i}, *y = NULL;
+    onyxi_node *n = tu_node_new("Concat", 13, 2, 1);
+    tu_attr_int(n, "axis", 1);
+    onyxi_err err;
+    ck_assert_int_eq(tu_run_op(n, in_e, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    ck_assert_int_eq(tu_run_op(n, in_i, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_tensor_free(a);
+    tu_tensor_free(e);
+    tu_tensor_free(i);
+    tu_node_free(n);
+}
+END_TEST
+
 static Suite *ops_concat_suite(void) {
     Suite *s = suite_create("ops_concat");
     TCase *tc = tcase_create("axes");
@@ -224,6 +284,10 @@ static Suite *ops_concat_suite(void) {
     tcase_add_test(tc, test_concat_axis_out_of_range);
     tcase_add_test(tc, test_concat_axis_attribute_rules);
     tcase_add_test(tc, test_concat_absent_input_is_invalid);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_add_test(tc, test_concat_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_concat_dnnl_declines_empty_and_ints);
     suite_add_tcase(s, tc);
     return s;
 }

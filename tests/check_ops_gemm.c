@@ -2,7 +2,9 @@
  * Gemm (ops/gemm.c): hand-computed cases for alpha/beta, transA/transB and every C broadcast
  * form, the version rules (C required before opset 11, integer types from opset 9), error
  * codes and messages, and seeded random differential tests against a naive double loop,
- * including a check that results do not depend on the thread count.
+ * including a check that results do not depend on the thread count; the oneDNN
+ * implementation against the reference on seeded random cases (every C form, transposes,
+ * alpha/beta, constant or run-time B and C).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -359,6 +361,70 @@ START_TEST(test_gemm_random_matches_naive) {
 }
 END_TEST
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+START_TEST(test_gemm_dnnl_matches_ref_random) {
+    /* Another summation order than the reference: with values in [-1, 1), K <= 50 and
+     * |alpha|, |beta| <= 2 both stay within 2e-5 of the exact result. */
+    const double atol = 2e-5, rtol = 1e-4;
+    static const float alphas[] = {1.0f, 0.5f, -2.0f}, betas[] = {1.0f, 0.0f, 1.5f};
+    dnnl_rng = 20241123u;
+    int dnnl_cases = 0, cases = 150, declined = 0;
+    for (int iter = 0; iter < cases; iter++) {
+        int64_t m = rnd(1, 21), k = rnd(1, 50), n = rnd(1, 45);
+        int ta = (int)rnd(0, 1), tb = (int)rnd(0, 1), form = (int)rnd(0, 6);
+        float alpha = alphas[rnd(0, 2)], beta = betas[rnd(0, 2)];
+        /* C: absent, scalar, [N], [1], [M,1], [1,N], [M,N] */
+        int64_t cdims[7][2] = {{0, 0}, {0, 0}, {n, 0}, {1, 0}, {m, 1}, {1, n}, {m, n}};
+        int crank[7] = {-1, 0, 1, 1, 2, 2, 2};
+        int64_t ad[2] = {ta ? k : m, ta ? m : k}, bd[2] = {tb ? n : k, tb ? k : n};
+        onyx_tensor *a = tu_tensor_random(2, ad, (unsigned)iter * 3 + 1, -1, 1);
+        onyx_tensor *b = tu_tensor_random(2, bd, (unsigned)iter * 3 + 2, -1, 1);
+        onyx_tensor *c = form ? tu_tensor_random(crank[form], cdims[form], (unsigned)iter * 3 + 3,
+                                                 -1, 1)
+                              : NULL;
+        onyx_tensor *in[3] = {a, b, c};
+        unsigned saved = tu_const_inputs;
+        int c_runtime = iter % 3 == 0, b_runtime = iter % 4 == 0;
+        tu_const_inputs = (b_runtime ? 0u : 2u) | (c_runtime ? 0u : 4u);
+        onyxi_node *nd = gemm_node(13, c ? 3 : 2, alpha, beta, ta, tb);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(nd, in, &want, "ref", &err), ONYX_OK);
+        onyx_status rc = tu_run_op(nd, in, &got, "dnnl", &err);
+        tu_const_inputs = saved;
+        /* beta * C is pre-scaled once, so only a C computed at run time with beta != 1
+         * (and != 0) declines; so does a per-row C [M,1] (oneDNN's ref loop) */
+        int per_row = m > 1 && (form == 4 || (form == 6 && n == 1));
+        int must_decline = c && beta != 0.0f && ((c_runtime && beta != 1.0f) || per_row);
+        declined += must_decline;
+        if (must_decline) {
+            ck_assert_int_eq(rc, ONYX_UNSUPPORTED);
+        } else {
+            ck_assert_msg(rc == ONYX_OK, "case %d (m %lld k %lld n %lld ta %d tb %d C form %d "
+                          "alpha %g beta %g): %s",
+                          iter, (long long)m, (long long)k, (long long)n, ta, tb, form,
+                          (double)alpha, (double)beta, err.msg);
+            tu_assert_close(got, want, atol, rtol);
+            dnnl_cases++;
+        }
+        tu_tensor_free(want);
+        tu_tensor_free(got);
+        tu_tensor_free(a);
+        tu_tensor_free(b);
+        tu_tensor_free(c);
+        tu_node_free(nd);
+    }
+    ck_assert_int_eq(dnnl_cases + declined, cases);
+    ck_assert_int_ge(dnnl_cases, 120);
+}
+END_TEST
+
 static Suite *ops_gemm_suite(void) {
     Suite *s = suite_create("ops_gemm");
     TCase *tc = tcase_create("hand");
@@ -377,6 +443,10 @@ static Suite *ops_gemm_suite(void) {
     tc = tcase_create("differential");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_gemm_random_matches_naive);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_gemm_dnnl_matches_ref_random);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 /*
  * MatMul (ops/matmul.c): numpy.matmul semantics on hand-computed cases (1-D operands,
  * broadcast batch dims, K = 0), int dtypes, shape/type errors, and a seeded random
- * differential test against a naive triple loop.
+ * differential test against a naive triple loop; the oneDNN implementation against the
+ * reference on seeded random shapes (broadcast batches, 1-D operands, constant or run-time B).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -270,6 +271,91 @@ START_TEST(test_matmul_random_matches_naive) {
 }
 END_TEST
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+START_TEST(test_matmul_dnnl_matches_ref_random) {
+    /* oneDNN's gemm sums the K products in another order than the reference: with values in
+     * [-1, 1) and K <= 40 both stay within 1e-5 of the exact sum. */
+    const double atol = 1e-5, rtol = 1e-4;
+    dnnl_rng = 20241122u;
+    int dnnl_cases = 0;
+    const int cases = 120;
+    for (int iter = 0; iter < cases; iter++) {
+        int ra = (int)rnd(1, 4), rb = (int)rnd(1, 4);
+        int64_t m = rnd(1, 23), k = rnd(1, 40), n = rnd(1, 37);
+        int64_t batch[2] = {rnd(1, 3), rnd(2, 4)}; /* outer, inner batch dims */
+        int64_t ad[4], bd[4];
+        int nba = ra > 2 ? ra - 2 : 0, nbb = rb > 2 ? rb - 2 : 0;
+        for (int i = 0; i < nba; i++) /* right-aligned: a's batch dims are batch[2 - nba..] */
+            ad[i] = rnd(0, 2) == 0 ? 1 : batch[2 - nba + i];
+        for (int i = 0; i < nbb; i++)
+            bd[i] = rnd(0, 2) == 0 ? 1 : batch[2 - nbb + i];
+        if (ra == 1)
+            ad[0] = k;
+        else {
+            ad[nba] = m;
+            ad[nba + 1] = k;
+        }
+        if (rb == 1)
+            bd[0] = k;
+        else {
+            bd[nbb] = k;
+            bd[nbb + 1] = n;
+        }
+        onyx_tensor *a = tu_tensor_random(ra, ad, (unsigned)iter * 2 + 1, -1, 1);
+        onyx_tensor *b = tu_tensor_random(rb, bd, (unsigned)iter * 2 + 2, -1, 1);
+        onyx_tensor *in[2] = {a, b};
+        /* every other case B is computed at run time (not packed) */
+        unsigned saved = tu_const_inputs;
+        tu_const_inputs = iter % 2 ? 2u : 0u;
+        onyxi_node *nd = tu_node_new("MatMul", 13, 2, 1);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(nd, in, &want, "ref", &err), ONYX_OK);
+        onyx_status rc = tu_run_op(nd, in, &got, "dnnl", &err);
+        tu_const_inputs = saved;
+        if (rc != ONYX_UNSUPPORTED) {
+            ck_assert_msg(rc == ONYX_OK, "case %d: %s", iter, err.msg);
+            tu_assert_close(got, want, atol, rtol);
+            dnnl_cases++;
+        }
+        tu_tensor_free(want);
+        tu_tensor_free(got);
+        tu_tensor_free(a);
+        tu_tensor_free(b);
+        tu_node_free(nd);
+    }
+    /* every float32 case with non-empty operands is oneDNN's */
+    ck_assert_int_eq(dnnl_cases, cases);
+}
+END_TEST
+
+START_TEST(test_matmul_dnnl_declines_ints_and_empty) {
+    onyx_tensor *ai = tu_tensor(ONYX_DTYPE_INT64, 2, (int64_t[]){2, 3}, NULL);
+    onyx_tensor *a0 = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){2, 0}, NULL);
+    onyx_tensor *b0 = tu_tensor(ONYX_DTYPE_FLOAT32, 2, (int64_t[]){0, 3}, NULL);
+    onyx_tensor *in_i[2] = {ai, ai}, *in_0[2] = {a0, b0};
+    onyxi_node *nd = tu_node_new("MatMul", 13, 2, 1);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    onyx_tensor *bi = tu_tensor(ONYX_DTYPE_INT64, 2, (int64_t[]){3, 2}, NULL);
+    in_i[1] = bi;
+    ck_assert_int_eq(tu_run_op(nd, in_i, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    /* K == 0 must write zeros: the reference kernel does that */
+    ck_assert_int_eq(tu_run_op(nd, in_0, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_tensor_free(ai);
+    tu_tensor_free(bi);
+    tu_tensor_free(a0);
+    tu_tensor_free(b0);
+    tu_node_free(nd);
+}
+END_TEST
+
 static Suite *ops_matmul_suite(void) {
     Suite *s = suite_create("ops_matmul");
     TCase *tc = tcase_create("hand");
@@ -295,6 +381,11 @@ static Suite *ops_matmul_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("differential");
     tcase_add_test(tc, test_matmul_random_matches_naive);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_matmul_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_matmul_dnnl_declines_ints_and_empty);
     suite_add_tcase(s, tc);
     return s;
 }

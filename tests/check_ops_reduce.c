@@ -3,7 +3,8 @@
  * the fast [outer, reduced, inner] layouts and on non-contiguous axes, int32/int64 data, empty
  * reduction sets, the axes-attribute versus axes-input versions with noop_with_empty_axes,
  * attribute/shape/dtype errors, and a differential run of random shapes and axis sets against
- * a naive loop, which also checks that the result does not depend on the thread count.
+ * a naive loop, which also checks that the result does not depend on the thread count. The
+ * oneDNN implementation (Mean/Max/Min/Sum over trailing dims) against the reference.
  */
 #include <math.h>
 #include <stdint.h>
@@ -643,6 +644,88 @@ START_TEST(test_reduce_ref_threads_large) {
 }
 END_TEST
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+START_TEST(test_reduce_dnnl_matches_ref_random) {
+    /* Max/Min are exact; Sum/Mean accumulate in float32 (the reference in double): with
+     * values in [0.5, 1.5) sums of <= 4000 terms stay within 1e-5 relative. */
+    static const char *ops[] = {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum"};
+    dnnl_rng = 20241127u;
+    int dnnl_cases = 0, expected = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        int rank = (int)rnd(1, 4), op = (int)rnd(0, 3), keep = (int)rnd(0, 1);
+        int64_t dims[4], axes[4];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, 3) == 1 ? 1 : rnd(2, 15);
+        /* two out of three cases reduce a trailing block of dims, the rest a random set */
+        int trailing = rnd(0, 2) != 0, n_axes = 0;
+        int first = (int)rnd(0, rank - 1);
+        for (int i = 0; i < rank; i++)
+            if (trailing ? i >= first : rnd(0, 1) == 1) axes[n_axes++] = i;
+        if (n_axes == 0) axes[n_axes++] = rank - 1;
+        /* what oneDNN takes: a real reduced dim, and no real kept dim after one */
+        int seen = 0, takes = 1, reduces = 0;
+        for (int i = 0; i < rank; i++) {
+            int red = 0;
+            for (int j = 0; j < n_axes; j++)
+                red |= axes[j] == i;
+            if (red && dims[i] > 1) seen = reduces = 1;
+            if (!red && dims[i] > 1 && seen) takes = 0;
+        }
+        takes &= reduces;
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter + 1, 0.5f, 1.5f);
+        onyx_tensor *in[1] = {x};
+        onyxi_node *n = tu_node_new(ops[op], 13, 1, 1);
+        if (op == 3) { /* ReduceSum-13 takes axes as an input */
+            tu_node_free(n);
+            n = tu_node_new(ops[op], 11, 1, 1);
+        }
+        tu_attr_ints(n, "axes", n_axes, axes);
+        tu_attr_int(n, "keepdims", keep);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+        onyx_status rc = tu_run_op(n, in, &got, "dnnl", &err);
+        if (takes) {
+            ck_assert_msg(rc == ONYX_OK, "case %d (%s, rank %d): %s", iter, ops[op], rank,
+                          err.msg);
+            tu_assert_close(got, want, 0, op < 1 || op > 2 ? 1e-5 : 0);
+            dnnl_cases++;
+        } else {
+            ck_assert_int_eq(rc, ONYX_UNSUPPORTED);
+        }
+        expected += takes;
+        tu_tensor_free(want);
+        tu_tensor_free(got);
+        tu_tensor_free(x);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(dnnl_cases, expected);
+    ck_assert_int_ge(dnnl_cases, 60);
+}
+END_TEST
+
+START_TEST(test_reduce_dnnl_declines_other_kinds) {
+    onyx_tensor *x = tu_tensor_random(2, (int64_t[]){3, 4}, 5, -1, 1);
+    onyx_tensor *in[1] = {x}, *y = NULL;
+    onyxi_err err;
+    static const char *others[] = {"ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSumExp",
+                                   "ReduceSumSquare"};
+    for (int i = 0; i < 5; i++) {
+        onyxi_node *n = tu_node_new(others[i], 13, 1, 1);
+        tu_attr_ints(n, "axes", 1, (int64_t[]){1});
+        ck_assert_int_eq(tu_run_op(n, in, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+        tu_node_free(n);
+    }
+    tu_tensor_free(x);
+}
+END_TEST
+
 static Suite *ops_reduce_suite(void) {
     Suite *s = suite_create("ops_reduce");
     TCase *tc = tcase_create("values");
@@ -678,6 +761,11 @@ static Suite *ops_reduce_suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_reduce_ref_matches_naive_small);
     tcase_add_test(tc, test_reduce_ref_threads_large);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_reduce_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_reduce_dnnl_declines_other_kinds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,6 +3,8 @@
  * hand-computed cases per mode, coordinate mode and nearest mode; opset-18/19 features with
  * values from the ONNX Python reference formulas; invalid models; and the 22 ONNX 1.12
  * backend node tests test_resize_* with their data pasted in (tolerance as `onyx test`).
+ * The oneDNN implementation against the reference on the cases ONEDNN.md lists as exact
+ * (seeded random sizes), and its declines everywhere else.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -1090,6 +1092,136 @@ static void add_node_tests(TCase *tc) {
     tcase_add_test(tc, test_resize_node_upsample_sizes_nearest_round_prefer_ceil_asymmetric);
 }
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+/* Runs Resize-13 on a random [2, 3, spatial...] input with the given spatial output sizes
+ * (scales when use_scales: out/in as float) through "ref" and "dnnl". Returns 1 when dnnl
+ * took the case (and then asserts it matches within atol), 0 when it declined. */
+static int resize_dnnl_case(int S, const int64_t *in_sp, const int64_t *out_sp, int use_scales,
+                            const char *mode, const char *ctm, const char *nm, double atol,
+                            unsigned seed) {
+    int64_t xd[5] = {2, 3}, sizes[5] = {2, 3};
+    float scales[5] = {1, 1};
+    for (int i = 0; i < S; i++) {
+        xd[2 + i] = in_sp[i];
+        sizes[2 + i] = out_sp[i];
+        scales[2 + i] = (float)out_sp[i] / (float)in_sp[i];
+    }
+    onyx_tensor *x = tu_tensor_random(S + 2, xd, seed, -1, 1);
+    int64_t cnt = S + 2;
+    onyx_tensor *sz = use_scales ? tu_tensor(ONYX_DTYPE_FLOAT32, 1, &cnt, scales)
+                                 : tu_tensor(ONYX_DTYPE_INT64, 1, &cnt, sizes);
+    onyx_tensor *in[4] = {x, NULL, use_scales ? sz : NULL, use_scales ? NULL : sz};
+    onyxi_node *n = resize_node(13, in);
+    tu_attr_string(n, "mode", mode);
+    tu_attr_string(n, "coordinate_transformation_mode", ctm);
+    if (nm) tu_attr_string(n, "nearest_mode", nm);
+    onyx_tensor *want = NULL, *got = NULL;
+    onyxi_err err;
+    ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+    onyx_status rc = tu_run_op(n, in, &got, "dnnl", &err);
+    int took = rc == ONYX_OK;
+    if (took)
+        tu_assert_close(got, want, atol, 0);
+    else
+        ck_assert_msg(rc == ONYX_UNSUPPORTED, "%s/%s: %s", mode, ctm, err.msg);
+    tu_tensor_free(want);
+    tu_tensor_free(got);
+    tu_tensor_free(x);
+    tu_tensor_free(sz);
+    tu_node_free(n);
+    return took;
+}
+
+START_TEST(test_resize_dnnl_exact_cases_match_ref) {
+    /* nearest is bit-exact where oneDNN takes it; linear samples with float32 coordinates,
+     * within 1e-5 of the float64 reference on data in [-1, 1) */
+    dnnl_rng = 20241126u;
+    int took = 0;
+    for (int iter = 0; iter < 60; iter++) {
+        int S = (int)rnd(1, 3), kind = iter % 4;
+        int64_t in[3], out[3];
+        for (int i = 0; i < S; i++) {
+            in[i] = rnd(1, S == 3 ? 6 : 13);
+            out[i] = rnd(1, S == 3 ? 9 : 29);
+        }
+        int scales = 0;
+        const char *mode = "nearest", *ctm = "half_pixel", *nm = "round_prefer_ceil";
+        double atol = 0;
+        if (kind == 1) { /* ties impossible: in odd, so in / gcd(in, out) is odd */
+            ctm = "pytorch_half_pixel";
+            nm = "round_prefer_floor";
+            for (int i = 0; i < S; i++) {
+                in[i] |= 1;
+                if (out[i] == 1) out[i] = 2; /* pytorch_half_pixel differs at size 1 */
+            }
+        } else if (kind == 2) { /* asymmetric floor at integer upscales, given as scales */
+            ctm = "asymmetric";
+            nm = "floor";
+            scales = 1;
+            for (int i = 0; i < S; i++)
+                out[i] = in[i] * rnd(1, 3);
+        } else if (kind == 3) {
+            mode = "linear";
+            nm = NULL;
+            atol = 1e-5;
+        }
+        took += resize_dnnl_case(S, in, out, scales, mode, ctm, nm, atol, (unsigned)iter + 1);
+    }
+    ck_assert_int_eq(took, 60);
+}
+END_TEST
+
+START_TEST(test_resize_dnnl_declines_inexact_cases) {
+    const int64_t in16[2] = {16, 16}, out8[2] = {8, 7}, in29[2] = {29, 5}, out57[2] = {57, 10};
+    const int64_t in5[2] = {5, 5}, out3[2] = {3, 3}, in4[2] = {4, 4}, out1[2] = {1, 1};
+    /* round_prefer_floor with .5 ties (16 -> 8) */
+    ck_assert_int_eq(
+        resize_dnnl_case(2, in16, out8, 0, "nearest", "half_pixel", "round_prefer_floor", 0, 1), 0);
+    /* but round_prefer_ceil there is exact */
+    ck_assert_int_eq(
+        resize_dnnl_case(2, in16, out8, 0, "nearest", "half_pixel", "round_prefer_ceil", 0, 2),
+        1);
+    /* asymmetric floor at a non-integer factor */
+    ck_assert_int_eq(
+        resize_dnnl_case(2, in29, out57, 0, "nearest", "asymmetric", "floor", 0, 3), 0);
+    /* other nearest modes, align_corners, cubic */
+    ck_assert_int_eq(resize_dnnl_case(2, in5, out3, 0, "nearest", "half_pixel", "floor", 0, 4),
+                     0);
+    ck_assert_int_eq(resize_dnnl_case(2, in5, out3, 0, "linear", "align_corners", NULL, 0, 5),
+                     0);
+    ck_assert_int_eq(resize_dnnl_case(2, in5, out3, 0, "cubic", "half_pixel", NULL, 0, 6), 0);
+    /* pytorch_half_pixel to a single sample */
+    ck_assert_int_eq(
+        resize_dnnl_case(2, in4, out1, 0, "linear", "pytorch_half_pixel", NULL, 0, 7), 0);
+    /* a scale that is not out / in: 29 * 0.6 floors to 17; the reference samples with 0.6,
+     * oneDNN would with 17/29 */
+    onyx_tensor *x = tu_tensor_random(4, (int64_t[]){1, 1, 29, 3}, 9, -1, 1);
+    int64_t four = 4;
+    onyx_tensor *sc = tu_tensor(ONYX_DTYPE_FLOAT32, 1, &four, (float[]){1, 1, 0.6f, 1});
+    onyx_tensor *in[4] = {x, NULL, sc, NULL}, *y = NULL;
+    onyxi_node *n = resize_node(13, in);
+    tu_attr_string(n, "mode", "linear");
+    onyxi_err err;
+    ck_assert_int_eq(tu_run_op(n, in, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_node_free(n);
+    /* resizing the channel axis */
+    sc->dims[0] = 4;
+    ((float *)sc->data)[1] = 2.0f;
+    ((float *)sc->data)[2] = 1.0f;
+    n = resize_node(13, in);
+    ck_assert_int_eq(tu_run_op(n, in, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_node_free(n);
+    tu_tensor_free(x);
+    tu_tensor_free(sc);
+}
+END_TEST
+
 static Suite *ops_resize_suite(void) {
     Suite *s = suite_create("ops_resize");
     TCase *tc = tcase_create("nearest");
@@ -1131,6 +1263,11 @@ static Suite *ops_resize_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("node_tests");
     add_node_tests(tc);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_resize_dnnl_exact_cases_match_ref);
+    tcase_add_test(tc, test_resize_dnnl_declines_inexact_cases);
     suite_add_tcase(s, tc);
     return s;
 }

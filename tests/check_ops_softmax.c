@@ -2,7 +2,8 @@
  * Softmax and LogSoftmax (ops/softmax.c): the opset 1/11 coerce-to-2-D rule against the
  * opset 13 single-axis rule on one 3-D input, default and negative axes, large inputs, the
  * NaN rows of the numpy reference, and axis/dtype errors. Expected values come from numpy's
- * exp(x - max) / sum and (x - max) - log(sum(exp(x - max))) in float32.
+ * exp(x - max) / sum and (x - max) - log(sum(exp(x - max))) in float32. The oneDNN
+ * implementation against the reference on seeded random shapes and axes.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -247,6 +248,57 @@ START_TEST(test_logsoftmax_errors_name_the_op) {
 }
 END_TEST
 
+/* Seeded generator for the dnnl-vs-ref test. */
+static unsigned dnnl_rng = 1;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    dnnl_rng = dnnl_rng * 1103515245u + 12345u;
+    return lo + (int64_t)((dnnl_rng >> 8) % (unsigned)(hi - lo + 1));
+}
+
+START_TEST(test_softmax_dnnl_matches_ref_random) {
+    /* expf and the sum differ from the reference's only by rounding: within 1e-6 absolute
+     * on probabilities; LogSoftmax's log(sum) within 1e-5 absolute (ONEDNN.md: 3.8e-6) */
+    const double rtol = 1e-5;
+    dnnl_rng = 20241124u;
+    int dnnl_cases = 0, expected = 0;
+    for (int iter = 0; iter < 150; iter++) {
+        int rank = (int)rnd(1, 4), log = (int)rnd(0, 1);
+        int64_t opset = rnd(0, 2) ? 13 : 11, dims[4];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(0, 3) == 0 ? 1 : rnd(2, 19);
+        int64_t axis = rnd(-rank, rank - 1);
+        int ax = (int)(axis < 0 ? axis + rank : axis);
+        int64_t inner = 1; /* elements after the softmax dim at opset 13 */
+        for (int i = ax + 1; i < rank; i++)
+            inner *= dims[i];
+        /* oneDNN is fast only along the innermost dense dim */
+        int takes = opset < 13 || inner == 1;
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter + 1, -5, 5);
+        onyx_tensor *in[1] = {x};
+        onyxi_node *n = tu_node_new(log ? "LogSoftmax" : "Softmax", opset, 1, 1);
+        tu_attr_int(n, "axis", axis);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+        onyx_status rc = tu_run_op(n, in, &got, "dnnl", &err);
+        if (takes) {
+            ck_assert_msg(rc == ONYX_OK, "case %d: %s", iter, err.msg);
+            tu_assert_close(got, want, log ? 1e-5 : 1e-6, rtol);
+            dnnl_cases++;
+        } else {
+            ck_assert_int_eq(rc, ONYX_UNSUPPORTED);
+        }
+        expected += takes;
+        tu_tensor_free(want);
+        tu_tensor_free(got);
+        tu_tensor_free(x);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(dnnl_cases, expected);
+    ck_assert_int_ge(dnnl_cases, 90);
+}
+END_TEST
+
 static Suite *ops_softmax_suite(void) {
     Suite *s = suite_create("ops_softmax");
     TCase *tc = tcase_create("values");
@@ -271,6 +323,10 @@ static Suite *ops_softmax_suite(void) {
     tcase_add_test(tc, test_logsoftmax_v11_coerces_to_2d);
     tcase_add_test(tc, test_logsoftmax_v13_single_axis);
     tcase_add_test(tc, test_logsoftmax_errors_name_the_op);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_softmax_dnnl_matches_ref_random);
     suite_add_tcase(s, tc);
     return s;
 }

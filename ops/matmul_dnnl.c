@@ -1,0 +1,134 @@
+/*
+ * MatMul (opset 1, 9, 13) on oneDNN's matmul primitive, float32 only: numpy batch
+ * broadcasting maps onto oneDNN's own (every operand padded to the output's rank with leading
+ * 1s), 1-D operands become [1, K] / [K, 1]. A constant B is reordered once into the model's
+ * weight cache when the primitive wants a layout other than plain. Declines integer dtypes,
+ * empty operands, ranks above oneDNN's limit and inputs in a blocked layout of another rank.
+ */
+#include <dnnl_debug.h>
+#include <string.h>
+
+#include "../runtime/dnnl_util.h"
+#include "matmul.h"
+
+typedef struct matmul_dnnl_state {
+    dnnl_primitive_t prim;
+    dnnl_memory_t a, b, y, scratch;
+    const void *b_packed; /* borrowed from the weight cache; NULL = bind B's own data */
+} matmul_dnnl_state;
+
+static void matmul_fini_dnnl(onyxi_exec *x) {
+    matmul_dnnl_state *st = x->state;
+    if (!st) return;
+    if (st->prim) dnnl_primitive_destroy(st->prim);
+    dnnl_memory_t mems[] = {st->a, st->b, st->y, st->scratch};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    onyxi_free(st);
+    x->state = NULL;
+}
+
+/* Operand k's descriptor at rank nd: its blocked layout when it has one (only at that rank),
+ * else the plain row-major view of dims. */
+static onyx_status operand_md(onyxi_exec *x, int k, int nd, const int64_t *dims,
+                              dnnl_memory_desc_t *md) {
+    const onyx_tensor *t = x->in[k];
+    if (t->layout) {
+        if (t->rank != nd)
+            return onyxi_fail(x->err, ONYX_UNSUPPORTED,
+                              "input %d is blocked at rank %d, the product needs rank %d", k,
+                              t->rank, nd);
+        return onyxi_dnnl_md_of(md, t, x->err);
+    }
+    return onyxi_dnnl_md_dims(md, nd, dims, dnnl_format_tag_undef, x->err);
+}
+
+static onyx_status matmul_init_dnnl(onyxi_exec *x) {
+    const onyx_tensor *A = x->in[0], *B = x->in[1];
+    onyxi_err *e = x->err;
+    if (!x->backend || A->dtype != ONYX_DTYPE_FLOAT32 || B->dtype != ONYX_DTYPE_FLOAT32)
+        return ONYX_UNSUPPORTED;
+    mm_shape s;
+    ONYXI_CHECK(onyxi_matmul_shape(A, B, &s, e));
+    int nd = s.nb + 2;
+    if (nd > DNNL_MAX_NDIMS) return ONYX_UNSUPPORTED;
+    if (s.m <= 0 || s.n <= 0 || s.k <= 0) return ONYX_UNSUPPORTED; /* K == 0 must write zeros */
+    int64_t ad[DNNL_MAX_NDIMS], bd[DNNL_MAX_NDIMS], yd[DNNL_MAX_NDIMS];
+    for (int i = 0; i < s.nb; i++) {
+        if (s.y_batch[i] <= 0) return ONYX_UNSUPPORTED;
+        ad[i] = s.a_batch[i];
+        bd[i] = s.b_batch[i];
+        yd[i] = s.y_batch[i];
+    }
+    ad[s.nb] = yd[s.nb] = s.m;
+    ad[s.nb + 1] = bd[s.nb] = s.k;
+    bd[s.nb + 1] = yd[s.nb + 1] = s.n;
+
+    dnnl_memory_desc_t a_md, b_user, b_want, y_md;
+    ONYXI_CHECK(operand_md(x, 0, nd, ad, &a_md));
+    ONYXI_CHECK(operand_md(x, 1, nd, bd, &b_user));
+    /* a constant B may be packed once: let the primitive choose its layout */
+    int b_const = (x->const_inputs & 2u) && x->weights && !B->layout;
+    b_want = b_user;
+    if (b_const) ONYXI_CHECK(onyxi_dnnl_md_dims(&b_want, nd, bd, dnnl_format_tag_any, e));
+    ONYXI_CHECK(onyxi_dnnl_md_dims(&y_md, nd, yd, dnnl_format_tag_undef, e));
+
+    dnnl_matmul_desc_t md;
+    dnnl_status_t ds = dnnl_matmul_desc_init(&md, &a_md, &b_want, NULL, &y_md);
+    if (ds != dnnl_success)
+        return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN matmul rejects these shapes (%s)",
+                          dnnl_status2str(ds));
+    dnnl_primitive_desc_t pd = NULL;
+    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &md, NULL, &pd));
+
+    matmul_dnnl_state *st = onyxi_calloc(1, sizeof *st);
+    if (!st) {
+        dnnl_primitive_desc_destroy(pd);
+        return onyxi_fail(e, ONYX_NOMEM, "out of memory for the MatMul state");
+    }
+    x->state = st;
+    dnnl_engine_t eng = x->backend->engine;
+    const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    onyx_status rc = ONYX_OK;
+    /* on AVX2 oneDNN keeps B plain, so packing is rarely more than a lookup */
+    if (b_const && !dnnl_memory_desc_equal(wei, &b_user))
+        rc = onyxi_dnnl_pack_constant(x, 1, &b_user, wei, &st->b_packed);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&st->a, &a_md, eng, DNNL_MEMORY_NONE),
+                              "dnnl_memory_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&st->b, wei, eng, DNNL_MEMORY_NONE),
+                              "dnnl_memory_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&st->y, &y_md, eng, DNNL_MEMORY_NONE),
+                              "dnnl_memory_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
+                              "dnnl_memory_create", e);
+    if (rc == ONYX_OK)
+        rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
+    if (rc == ONYX_OK) x->scratch_bytes = dnnl_memory_desc_get_size(scr);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static onyx_status matmul_run_dnnl(onyxi_exec *x) {
+    matmul_dnnl_state *st = x->state;
+    onyxi_err *e = x->err;
+    if (!st || !st->prim) return onyxi_fail(e, ONYX_INTERNAL, "MatMul run without init");
+    const void *b = st->b_packed ? st->b_packed : x->in[1]->data;
+    ONYXI_DNNL(dnnl_memory_set_data_handle(st->a, x->in[0]->data), e);
+    ONYXI_DNNL(dnnl_memory_set_data_handle(st->b, (void *)b), e);
+    ONYXI_DNNL(dnnl_memory_set_data_handle(st->y, x->out[0]->data), e);
+    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, st->a},
+                               {DNNL_ARG_WEIGHTS, st->b},
+                               {DNNL_ARG_DST, st->y},
+                               {DNNL_ARG_SCRATCHPAD, st->scratch}};
+    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 4, args), e);
+    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
+    return ONYX_OK;
+}
+
+const onyxi_impl onyxi_matmul_dnnl = {"dnnl", matmul_init_dnnl, matmul_run_dnnl, matmul_fini_dnnl};
