@@ -169,3 +169,7 @@ onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_
     x->detail = onyxi_dnnl_impl_str(*pd);
     return ONYX_OK;
 }
+
+int onyxi_dnnl_same_layout(const void *a, const void *b) {
+    return dnnl_memory_desc_equal((const dnnl_memory_desc_t *)a, (const dnnl_memory_desc_t *)b);
+}

@@ -63,6 +63,9 @@ onyx_status onyxi_dnnl_pack_constant(onyxi_exec *x, int input, const dnnl_memory
 onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
                                dnnl_primitive_desc_t *pd);
 
+/* 1 when two blocked layouts (dnnl_memory_desc_t) are the same. */
+int onyxi_dnnl_same_layout(const void *a, const void *b);
+
 /* oneDNN's name of a memory descriptor's layout ("aBcd8b", ...), "blocked" when no format
  * tag matches. Static text. Slow (tries every tag): for plans and traces only. */
 const char *onyxi_dnnl_layout_name(const void *md);

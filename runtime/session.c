@@ -72,6 +72,9 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     s->memory_limit = o && o->memory_limit ? o->memory_limit : physical_memory();
     s->profiling = o ? o->profiling : 0;
     s->trace_pid = atomic_fetch_add(&next_trace_pid, 1);
+    /* memory sharing (in-place outputs, zero-copy Concat) can be turned off for debugging */
+    const char *off = getenv("ONYX_DISABLE_PASSES");
+    s->no_aliasing = off && (strstr(off, "all") || strstr(off, "alias"));
     const char *env = getenv("ONYX_BACKEND");
     if (env && (strcmp(env, "ref") == 0 || strcmp(env, "reference") == 0))
         s->backend = ONYX_BACKEND_REFERENCE;
@@ -371,6 +374,84 @@ static void mark_blocked_ok(onyx_session *s, const onyxi_step *pending, int n_pe
     }
 }
 
+/* 1 when a and b are stored alike (both plain, or the same blocked layout). */
+static int same_layout(const onyx_tensor *a, const onyx_tensor *b) {
+    if (!a->layout || !b->layout) return !a->layout && !b->layout;
+    return onyxi_dnnl_same_layout(a->layout, b->layout);
+}
+
+static int is_graph_output(const onyx_session *s, int v) {
+    return v < s->g->n_values && (s->g->values[v].flags & ONYXI_VALUE_GRAPH_OUTPUT);
+}
+
+/* Memory sharing decided before placement (alias_base[v] = the value whose memory v lives in,
+ * at byte offset alias_off[v]; -1 = its own):
+ *  - zero-copy Concat: when nothing precedes the axis but 1s, each input is a contiguous
+ *    slice of the output, so producers whose only consumer is the Concat write straight
+ *    into their slice and the Concat step is skipped;
+ *  - in place: an op flagged ONYXI_OP_INPLACE_OK writes its output over input 0 when that
+ *    input dies at this step and has the same size and layout. */
+static void decide_aliases(onyx_session *s, const int *first, const int *last_use, const int *uses,
+                           int *alias_base, size_t *alias_off, unsigned char *has_slices) {
+    int nv = s->g->n_values + s->n_temps;
+    for (int v = 0; v < nv; v++) {
+        alias_base[v] = -1;
+        alias_off[v] = 0;
+        has_slices[v] = 0;
+    }
+    if (s->no_aliasing) return;
+    for (int i = 0; i < s->n_steps; i++) {
+        onyxi_step *st = &s->steps[i];
+        const onyxi_exec *x = &st->x;
+        if (st->impl == &onyxi_reorder_to_plain || strcmp(x->node->op_type, "Concat") != 0 ||
+            !x->out[0] || x->out[0]->layout)
+            continue;
+        const onyx_tensor *y = x->out[0];
+        int c = (int)(y - s->vals), axis = 0;
+        if (is_graph_output(s, c) ||
+            onyxi_norm_axis(onyxi_attr_int(x->node, "axis", 1), y->rank, &axis, NULL) != ONYX_OK)
+            continue;
+        int ok = 1;
+        for (int d = 0; d < axis; d++) ok &= y->dims[d] == 1;
+        for (int k = 0; ok && k < x->n_in; k++) {
+            const onyx_tensor *t = x->in[k];
+            int v = t ? (int)(t - s->vals) : -1;
+            ok = t && t >= s->vals && v < nv && first[v] >= 0 && !t->layout && uses[v] == 1 &&
+                 !is_graph_output(s, v) && alias_base[v] < 0 && !has_slices[v];
+        }
+        if (!ok) continue;
+        size_t off = 0;
+        for (int k = 0; k < x->n_in; k++) {
+            int v = (int)(x->in[k] - s->vals);
+            alias_base[v] = c;
+            alias_off[v] = off;
+            off += x->in[k]->nbytes;
+        }
+        has_slices[c] = 1;
+        st->skip = 1;
+    }
+    for (int i = 0; i < s->n_steps; i++) {
+        const onyxi_step *st = &s->steps[i];
+        const onyxi_exec *x = &st->x;
+        if (st->skip || st->impl == &onyxi_reorder_to_plain || !(x->node->op->flags & ONYXI_OP_INPLACE_OK) ||
+            x->n_in < 1 || !x->in[0] || x->n_out < 1 || !x->out[0])
+            continue;
+        const onyx_tensor *a = x->in[0];
+        int va = (int)(a - s->vals), vb = (int)(x->out[0] - s->vals);
+        if (a < s->vals || va >= nv || first[va] < 0 || last_use[va] != i || uses[va] != 1 ||
+            is_graph_output(s, va) || is_graph_output(s, vb) || alias_base[vb] >= 0 ||
+            a->nbytes != x->out[0]->nbytes || !same_layout(a, x->out[0]))
+            continue;
+        /* input 0 must not share its memory with anything still alive: a Concat slice never
+         * qualifies (the Concat's output outlives it); a Concat output does, its slices
+         * having died at the skipped Concat step */
+        int root = alias_base[va] >= 0 ? alias_base[va] : va;
+        if (alias_base[va] >= 0 && (has_slices[alias_base[va]] || alias_off[va] != 0)) continue;
+        alias_base[vb] = root;
+        alias_off[vb] = 0;
+    }
+}
+
 static onyx_status place_intermediates(onyx_session *s) {
     const onyxi_graph *g = s->g;
     int nv = g->n_values + s->n_temps;
@@ -378,10 +459,16 @@ static onyx_status place_intermediates(onyx_session *s) {
     int *last_use = onyxi_malloc((size_t)nv * sizeof(int) + 1);
     int *first = onyxi_malloc((size_t)nv * sizeof(int) + 1);
     int *item_value = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    int *uses = onyxi_calloc((size_t)nv + 1, sizeof(int));
+    int *own_first = NULL, *own_last = NULL;
+    int *alias_base = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    size_t *alias_off = onyxi_malloc((size_t)nv * sizeof(size_t) + 1);
+    unsigned char *has_slices = onyxi_malloc((size_t)nv + 1);
     s->records = onyxi_calloc((size_t)nv + 1, sizeof *s->records); /* freed by release_plan */
     onyxi_plan_item *items = onyxi_malloc((size_t)nv * sizeof *items + 1);
     size_t *offsets = onyxi_malloc((size_t)nv * sizeof(size_t) + 1);
-    if (!last_use || !first || !item_value || !items || !offsets || !s->records) {
+    if (!last_use || !first || !item_value || !items || !offsets || !s->records || !uses ||
+        !alias_base || !alias_off || !has_slices) {
         onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning memory");
         goto done;
     }
@@ -395,15 +482,35 @@ static onyx_status place_intermediates(onyx_session *s) {
                 first[v] = last_use[v] = i;
             }
         for (int k = 0; k < x->n_in; k++)
-            if (x->in[k] && x->in[k] >= s->vals && x->in[k] < s->vals + nv)
+            if (x->in[k] && x->in[k] >= s->vals && x->in[k] < s->vals + nv) {
                 last_use[(int)(x->in[k] - s->vals)] = i;
+                uses[(int)(x->in[k] - s->vals)]++;
+            }
     }
     /* graph outputs stay alive to the end so the caller can read them */
     for (int i = 0; i < g->n_outputs; i++) last_use[g->outputs[i]] = s->n_steps;
+    decide_aliases(s, first, last_use, uses, alias_base, alias_off, has_slices);
+    /* a shared buffer lives as long as everything stored in it; records keep each
+     * tensor's own lifetime */
+    own_first = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    own_last = onyxi_malloc((size_t)nv * sizeof(int) + 1);
+    if (!own_first || !own_last) {
+        rc = onyxi_fail(&s->err, ONYX_NOMEM, "out of memory planning memory");
+        goto done;
+    }
+    memcpy(own_first, first, (size_t)nv * sizeof(int));
+    memcpy(own_last, last_use, (size_t)nv * sizeof(int));
+    for (int v = 0; v < nv; v++) {
+        int r = alias_base[v];
+        if (r < 0 || first[v] < 0) continue;
+        if (first[v] < first[r]) first[r] = first[v];
+        if (last_use[v] > last_use[r]) last_use[r] = last_use[v];
+    }
     int n = 0;
     s->intermediate_bytes = 0;
     for (int v = 0; v < nv; v++) {
-        if (first[v] < 0) continue;
+        if (first[v] >= 0 && alias_base[v] >= 0) s->intermediate_bytes += s->vals[v].nbytes;
+        if (first[v] < 0 || alias_base[v] >= 0) continue;
         items[n] = (onyxi_plan_item){s->vals[v].nbytes, first[v], last_use[v]};
         item_value[n++] = v;
         s->intermediate_bytes += s->vals[v].nbytes;
@@ -425,12 +532,34 @@ static onyx_status place_intermediates(onyx_session *s) {
         void *p = items[j].size ? (unsigned char *)s->arena + offsets[j] : empty_tensor_storage;
         s->vals[v].data = p;
         s->arena_ptr[v] = p;
-        s->records[j] = (onyxi_plan_record){v, offsets[j], items[j].size, items[j].start,
-                                            items[j].end};
+        s->records[j] = (onyxi_plan_record){v, offsets[j], items[j].size, own_first[v],
+                                            own_last[v]};
     }
     s->n_records = n;
+    /* values stored inside another's buffer (zero-copy Concat slices, in-place outputs) */
+    for (int v = 0; v < nv; v++) {
+        if (alias_base[v] < 0 || first[v] < 0) continue;
+        unsigned char *base = s->arena_ptr[alias_base[v]];
+        void *p = base ? base + alias_off[v] : empty_tensor_storage;
+        if (!s->vals[v].nbytes) p = empty_tensor_storage;
+        s->vals[v].data = p;
+        s->arena_ptr[v] = p;
+        /* listed too, so a plan shows which tensors share memory */
+        size_t root_off = 0;
+        for (int j = 0; j < n; j++)
+            if (item_value[j] == alias_base[v]) root_off = offsets[j];
+        s->records[s->n_records++] = (onyxi_plan_record){v, root_off + alias_off[v],
+                                                         s->vals[v].nbytes, own_first[v],
+                                                         own_last[v]};
+    }
     rc = ONYX_OK;
 done:
+    onyxi_free(own_first);
+    onyxi_free(own_last);
+    onyxi_free(uses);
+    onyxi_free(alias_base);
+    onyxi_free(alias_off);
+    onyxi_free(has_slices);
     onyxi_free(last_use);
     onyxi_free(first);
     onyxi_free(item_value);
@@ -710,6 +839,7 @@ onyx_status onyxi_session_run(onyx_session *s) {
     int saved_threads = enter_threads(s);
     for (int i = 0; i < s->n_steps; i++) {
         onyxi_step *st = &s->steps[i];
+        if (st->skip) continue;
         int64_t t0 = prof ? onyxi_now_ns() : 0;
         onyx_status rc = st->impl->run(&st->x);
         if (prof) onyxi_profile_step(prof, i, t0, onyxi_now_ns());

@@ -31,6 +31,7 @@ typedef struct onyxi_step {
     const onyx_tensor *own_in[1]; /* backing arrays of a reorder step's x.in / x.out */
     onyx_tensor *own_out[1];
     const char *layout;        /* static name of the first output's layout, e.g. "aBcd8b" */
+    int skip;                  /* a Concat whose producers write straight into its output */
 } onyxi_step;
 
 /* Data layout of a step's output, for traces and plans: "plain" (row-major ONNX order) or
@@ -91,6 +92,7 @@ struct onyx_session {
     void *scratch;                /* owned: one scratch buffer shared by all steps */
     size_t scratch_bytes;
     int has_backend;              /* oneDNN is in use (backend AUTO) */
+    int no_aliasing;              /* ONYX_DISABLE_PASSES has inplace / zero_copy: debugging */
     onyxi_backend dnnl;           /* engine (borrowed) and stream (owned) */
     const onyx_tensor **io_in;    /* owned: backing arrays of the steps' x.in */
     onyx_tensor **io_out;         /* owned: backing arrays of the steps' x.out */

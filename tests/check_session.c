@@ -3,6 +3,7 @@
  * new shapes and on new shape-determining input data, constant folding, no allocation inside
  * a run with known shapes, and sessions of one model running on several threads at once.
  */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -267,6 +268,62 @@ START_TEST(test_session_results_do_not_depend_on_threads) {
 }
 END_TEST
 
+/* Runs concat_branches.onnx on a fixed input; returns the Concat step's implementation and
+ * the output, and whether the second Sigmoid's output shares its input's bytes. */
+static const char *run_branches(onyx_backend backend, float *y, int *sigmoid_in_place) {
+    onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/concat_branches.onnx");
+    onyx_session *s = NULL;
+    onyx_options *o = NULL;
+    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_backend(o, backend), ONYX_OK);
+    ck_assert_int_eq(onyx_session_create(m, o, &s), ONYX_OK);
+    onyx_options_free(o);
+    float x[84];
+    for (int i = 0; i < 84; i++) x[i] = sinf((float)i * 0.7f);
+    int64_t dims[4] = {1, 2, 6, 7};
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    memcpy(y, onyx_tensor_data(onyx_session_output(s, 0)), 5 * sizeof(float));
+    const char *cat = NULL;
+    for (int i = 0; i < onyx_session_step_count(s); i++) {
+        const char *name = onyx_model_node_name(m, onyx_session_step_node(s, i));
+        if (name && strcmp(name, "cat") == 0) cat = onyx_session_step_impl(s, i); /* static */
+    }
+    ck_assert_ptr_nonnull(cat);
+    size_t off_c = 1, off_d = 2;
+    for (int i = 0; i < onyx_session_plan_tensor_count(s); i++) {
+        const char *name;
+        size_t off;
+        ck_assert_int_eq(onyx_session_plan_tensor(s, i, &name, &off, NULL, NULL, NULL), ONYX_OK);
+        if (strcmp(name, "c") == 0) off_c = off;
+        if (strcmp(name, "d") == 0) off_d = off;
+    }
+    *sigmoid_in_place = off_c == off_d;
+    onyx_session_free(s);
+    onyx_model_free(m);
+    return cat;
+}
+
+START_TEST(test_session_zero_copy_concat_and_in_place) {
+    /* plain layouts (reference kernels): both producers write into the Concat's output and
+     * the second Sigmoid overwrites its input */
+    float shared[5], separate[5], fast[5];
+    int in_place = 0;
+    ck_assert_str_eq(run_branches(ONYX_BACKEND_REFERENCE, shared, &in_place), "zero-copy");
+    ck_assert(in_place);
+    /* the same results with memory sharing turned off */
+    setenv("ONYX_DISABLE_PASSES", "alias", 1);
+    const char *impl = run_branches(ONYX_BACKEND_REFERENCE, separate, &in_place);
+    unsetenv("ONYX_DISABLE_PASSES");
+    ck_assert_str_ne(impl, "zero-copy");
+    ck_assert(!in_place);
+    ck_assert_mem_eq(shared, separate, sizeof shared);
+    /* and the default backend (oneDNN where it applies) agrees within rounding */
+    run_branches(ONYX_BACKEND_AUTO, fast, &in_place);
+    for (int i = 0; i < 5; i++) ck_assert_float_eq_tol(fast[i], shared[i], 1e-5);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("session");
     TCase *tc = tcase_create("shapes");
@@ -280,6 +337,7 @@ int main(void) {
     tcase_add_test(tc2, test_session_free_releases_everything);
     tcase_add_test(tc2, test_session_threads_share_a_model);
     tcase_add_test(tc2, test_session_results_do_not_depend_on_threads);
+    tcase_add_test(tc2, test_session_zero_copy_concat_and_in_place);
     suite_add_tcase(s, tc2);
     return tu_run_suite(s);
 }

@@ -76,3 +76,20 @@ g = helper.make_graph([helper.make_node("Resize", ["x", "", "", "sizes"], ["y"],
                       "resize_sizes_input", [x, sz], [y])
 save(helper.make_model(g, opset_imports=opset(13), producer_name="onyx-tests"), "resize_sizes_input.onnx")
 print("ok")
+
+# Two branches concatenated on channels and pooled: the Concat's inputs are intermediates
+# used only by it (zero-copy candidates), and the Sigmoid after the Concat can run in place.
+rng = np.random.default_rng(1)
+W = numpy_helper.from_array(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), "W")
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 6, 7])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5, 1, 1])
+nodes = [
+    helper.make_node("Conv", ["x", "W"], ["a"], pads=[1, 1, 1, 1], name="conv"),
+    helper.make_node("Sigmoid", ["x"], ["b"], name="sig_b"),
+    helper.make_node("Concat", ["a", "b"], ["c"], axis=1, name="cat"),
+    helper.make_node("Sigmoid", ["c"], ["d"], name="sig_d"),
+    helper.make_node("GlobalAveragePool", ["d"], ["y"], name="gap"),
+]
+g = helper.make_graph(nodes, "concat_branches", [x], [y], initializer=[W])
+save(helper.make_model(g, opset_imports=opset(13), producer_name="onyx-tests"), "concat_branches.onnx")
+print("ok")
