@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "testutil.h"
+#include "weights.h"
 
 START_TEST(test_session_symbolic_dims_follow_bound_shape) {
     onyx_model *m = tu_load_model(ONYX_TEST_DATA_DIR "/dyn_sigmoid.onnx");
@@ -324,6 +326,32 @@ START_TEST(test_session_zero_copy_concat_and_in_place) {
 }
 END_TEST
 
+START_TEST(test_session_sessions_share_packed_weights) {
+    /* oneDNN wants the conv weights in a blocked layout: the first session packs them into
+     * the model's cache, a second session of the same model reuses every buffer */
+    onyx_model *m = tu_load_model(ONYX_TEST_MODELS_DIR "/zoo/resnet_op13/model.onnx");
+    onyx_session *a = NULL, *b = NULL;
+    int n1 = 0, n2 = 0;
+    size_t bytes1 = 0, bytes2 = 0;
+    int64_t dims[4] = {1, 3, 32, 32};
+    static float x[3 * 32 * 32];
+    ck_assert_int_eq(onyx_session_create(m, NULL, &a), ONYX_OK);
+    ck_assert_int_eq(onyx_session_bind_input(a, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_prepare(a), ONYX_OK);
+    onyxi_weights_stats(m->weights, &n1, &bytes1);
+    ck_assert_int_gt(n1, 0);
+    ck_assert_int_eq(onyx_session_create(m, NULL, &b), ONYX_OK);
+    ck_assert_int_eq(onyx_session_bind_input(b, 0, ONYX_DTYPE_FLOAT32, dims, 4, x, sizeof x), ONYX_OK);
+    ck_assert_int_eq(onyx_session_prepare(b), ONYX_OK);
+    onyxi_weights_stats(m->weights, &n2, &bytes2);
+    ck_assert_int_eq(n2, n1);
+    ck_assert_uint_eq(bytes2, bytes1);
+    onyx_session_free(a);
+    onyx_session_free(b);
+    onyx_model_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("session");
     TCase *tc = tcase_create("shapes");
@@ -338,6 +366,7 @@ int main(void) {
     tcase_add_test(tc2, test_session_threads_share_a_model);
     tcase_add_test(tc2, test_session_results_do_not_depend_on_threads);
     tcase_add_test(tc2, test_session_zero_copy_concat_and_in_place);
+    tcase_add_test(tc2, test_session_sessions_share_packed_weights);
     suite_add_tcase(s, tc2);
     return tu_run_suite(s);
 }
