@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "elementwise.h"
 #include "ops.h"
 
 /* ---- row kernels ---- */
@@ -533,8 +534,9 @@ static onyx_status check_binary(const onyxi_node *n, onyxi_err *e) {
         { NULL, 0 }                                                                                \
     }
 
-/* The exports of op o: attribute table (none), check, infer, the ref implementation. */
-#define BINARY_EXPORTS(o, KIND, ATTRS)                                                             \
+/* The exports of op o: attribute table (none), check, infer, the implementations (DNNL is
+ * `&onyxi_binary_dnnl,` for the ops oneDNN runs, else empty). */
+#define BINARY_EXPORTS(o, KIND, ATTRS, DNNL)                                                       \
     const onyxi_attr_spec onyxi_##o##_attrs[] = ATTRS;                                             \
     onyx_status onyxi_##o##_check(const onyxi_node *n, onyxi_err *e) {                             \
         return check_binary(n, e);                                                                 \
@@ -546,17 +548,19 @@ static onyx_status check_binary(const onyxi_node *n, onyxi_err *e) {
         return bin_init(x, o##_row);                                                               \
     }                                                                                              \
     static const onyxi_impl o##_ref = {"ref", o##_init_ref, bin_run, bin_fini};                    \
-    const onyxi_impl *const onyxi_##o##_impls[] = {&o##_ref, NULL};
+    const onyxi_impl *const onyxi_##o##_impls[] = {DNNL &o##_ref, NULL};
 
-BINARY_EXPORTS(add, K_ARITH, LEGACY_ATTRS)
-BINARY_EXPORTS(sub, K_ARITH, LEGACY_ATTRS)
-BINARY_EXPORTS(mul, K_ARITH, LEGACY_ATTRS)
-BINARY_EXPORTS(div, K_ARITH, LEGACY_ATTRS)
-BINARY_EXPORTS(pow, K_POW, LEGACY_ATTRS)
-BINARY_EXPORTS(prelu, K_PRELU, NO_ATTRS)
-BINARY_EXPORTS(equal, K_CMP, NO_ATTRS)
-BINARY_EXPORTS(less, K_CMP, NO_ATTRS)
-BINARY_EXPORTS(greater, K_CMP, NO_ATTRS)
-BINARY_EXPORTS(less_equal, K_CMP, NO_ATTRS)
-BINARY_EXPORTS(greater_equal, K_CMP, NO_ATTRS)
-BINARY_EXPORTS(where, K_WHERE, NO_ATTRS)
+#define DNNL &onyxi_binary_dnnl,
+
+BINARY_EXPORTS(add, K_ARITH, LEGACY_ATTRS, DNNL)
+BINARY_EXPORTS(sub, K_ARITH, LEGACY_ATTRS, DNNL)
+BINARY_EXPORTS(mul, K_ARITH, LEGACY_ATTRS, DNNL)
+BINARY_EXPORTS(div, K_ARITH, LEGACY_ATTRS, DNNL)
+BINARY_EXPORTS(pow, K_POW, LEGACY_ATTRS, )
+BINARY_EXPORTS(prelu, K_PRELU, NO_ATTRS, )
+BINARY_EXPORTS(equal, K_CMP, NO_ATTRS, )
+BINARY_EXPORTS(less, K_CMP, NO_ATTRS, )
+BINARY_EXPORTS(greater, K_CMP, NO_ATTRS, )
+BINARY_EXPORTS(less_equal, K_CMP, NO_ATTRS, )
+BINARY_EXPORTS(greater_equal, K_CMP, NO_ATTRS, )
+BINARY_EXPORTS(where, K_WHERE, NO_ATTRS, )

@@ -14,6 +14,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "elementwise.h"
 #include "ops.h"
 
 /* ---- shape inference ---- */
@@ -71,8 +72,9 @@ static int64_t elems(const onyx_tensor *t) {
 /* ---- float32 activations ---- */
 
 /* The run, impl table, check and infer exports of a float32 op whose element v maps to EXPR.
- * SETUP reads the attributes once per run. */
-#define FLOAT_UNARY(o, SETUP, EXPR)                                                                \
+ * SETUP reads the attributes once per run. DNNL is `&onyxi_eltwise_dnnl,` for the ops oneDNN
+ * runs, else empty. */
+#define FLOAT_UNARY(o, DNNL, SETUP, EXPR)                                                          \
     static onyx_status o##_run_ref(onyxi_exec *x) {                                                \
         const float *xd = x->in[0]->data;                                                          \
         float *yd = x->out[0]->data;                                                               \
@@ -85,7 +87,7 @@ static int64_t elems(const onyx_tensor *t) {
         return ONYX_OK;                                                                            \
     }                                                                                              \
     static const onyxi_impl o##_ref = {"ref", NULL, o##_run_ref, NULL};                            \
-    const onyxi_impl *const onyxi_##o##_impls[] = {&o##_ref, NULL};                                \
+    const onyxi_impl *const onyxi_##o##_impls[] = {DNNL &o##_ref, NULL};                           \
     onyx_status onyxi_##o##_check(const onyxi_node *n, onyxi_err *e) {                             \
         (void)n;                                                                                   \
         (void)e;                                                                                   \
@@ -97,6 +99,7 @@ static int64_t elems(const onyx_tensor *t) {
 
 #define ATTR(x, name, def) const float name = onyxi_attr_float((x)->node, #name, def)
 #define NO_SETUP (void)0
+#define DNNL &onyxi_eltwise_dnnl,
 
 /* 1 / (1 + e^-x) overflows e^-x for x << 0 (harmless, but inf arithmetic), so negative x
  * uses the equal e^x / (1 + e^x), whose e^x only underflows to 0. NaN takes the second
@@ -119,22 +122,23 @@ static inline float hard_sigmoidf(float v, float a, float b) {
 }
 
 /* `v < 0 ? .. : v` keeps NaN as NaN, as the numpy references (np.clip, np.where) do */
-FLOAT_UNARY(sigmoid, NO_SETUP, sigmoidf(v))
-FLOAT_UNARY(sqrt, NO_SETUP, sqrtf(v))
-FLOAT_UNARY(exp, NO_SETUP, expf(v))
-FLOAT_UNARY(log, NO_SETUP, logf(v))
-FLOAT_UNARY(reciprocal, NO_SETUP, 1.0f / v)
-FLOAT_UNARY(tanh, NO_SETUP, tanhf(v))
-FLOAT_UNARY(erf, NO_SETUP, erff(v))
-FLOAT_UNARY(leaky_relu, ATTR(x, alpha, 0.01f), v < 0.0f ? alpha * v : v)
-FLOAT_UNARY(elu, ATTR(x, alpha, 1.0f), v < 0.0f ? alpha * expm1f(v) : v)
-FLOAT_UNARY(selu, ATTR(x, alpha, 1.67326319217681884765625f);
+FLOAT_UNARY(sigmoid, DNNL, NO_SETUP, sigmoidf(v))
+FLOAT_UNARY(sqrt, DNNL, NO_SETUP, sqrtf(v))
+FLOAT_UNARY(exp, DNNL, NO_SETUP, expf(v))
+FLOAT_UNARY(log, , NO_SETUP, logf(v))
+FLOAT_UNARY(reciprocal, , NO_SETUP, 1.0f / v)
+FLOAT_UNARY(tanh, DNNL, NO_SETUP, tanhf(v))
+FLOAT_UNARY(erf, , NO_SETUP, erff(v))
+FLOAT_UNARY(leaky_relu, DNNL, ATTR(x, alpha, 0.01f), v < 0.0f ? alpha * v : v)
+FLOAT_UNARY(elu, DNNL, ATTR(x, alpha, 1.0f), v < 0.0f ? alpha * expm1f(v) : v)
+FLOAT_UNARY(selu, , ATTR(x, alpha, 1.67326319217681884765625f);
             ATTR(x, gamma, 1.05070102214813232421875f),
             v <= 0.0f ? gamma * alpha * expm1f(v) : gamma * v)
-FLOAT_UNARY(softplus, NO_SETUP, softplusf(v))
-FLOAT_UNARY(hard_sigmoid, ATTR(x, alpha, 0.2f); ATTR(x, beta, 0.5f), hard_sigmoidf(v, alpha, beta))
+FLOAT_UNARY(softplus, , NO_SETUP, softplusf(v))
+FLOAT_UNARY(hard_sigmoid, DNNL, ATTR(x, alpha, 0.2f); ATTR(x, beta, 0.5f),
+            hard_sigmoidf(v, alpha, beta))
 /* HardSwish-14: x * HardSigmoid(x) with alpha = 1/6, beta = 0.5 */
-FLOAT_UNARY(hard_swish, NO_SETUP, v *hard_sigmoidf(v, 1.0f / 6.0f, 0.5f))
+FLOAT_UNARY(hard_swish, DNNL, NO_SETUP, v *hard_sigmoidf(v, 1.0f / 6.0f, 0.5f))
 
 const onyxi_attr_spec onyxi_sigmoid_attrs[] = {{NULL, 0}};
 const onyxi_attr_spec onyxi_sqrt_attrs[] = {{NULL, 0}};
@@ -387,9 +391,9 @@ static onyx_status clip_run_ref(onyxi_exec *x) {
 
 /* ---- exports of the multi-dtype ops ---- */
 
-#define PLAIN_EXPORTS(o)                                                                           \
+#define PLAIN_EXPORTS(o, DNNL)                                                                     \
     static const onyxi_impl o##_ref = {"ref", NULL, o##_run_ref, NULL};                            \
-    const onyxi_impl *const onyxi_##o##_impls[] = {&o##_ref, NULL};
+    const onyxi_impl *const onyxi_##o##_impls[] = {DNNL &o##_ref, NULL};
 
 #define NO_CHECK(o)                                                                                \
     onyx_status onyxi_##o##_check(const onyxi_node *n, onyxi_err *e) {                             \
@@ -398,11 +402,11 @@ static onyx_status clip_run_ref(onyxi_exec *x) {
         return ONYX_OK;                                                                            \
     }
 
-PLAIN_EXPORTS(neg)
-PLAIN_EXPORTS(abs)
-PLAIN_EXPORTS(relu)
-PLAIN_EXPORTS(not )
-PLAIN_EXPORTS(clip)
+PLAIN_EXPORTS(neg, )
+PLAIN_EXPORTS(abs, DNNL)
+PLAIN_EXPORTS(relu, DNNL)
+PLAIN_EXPORTS(not, )
+PLAIN_EXPORTS(clip, DNNL)
 NO_CHECK(neg)
 NO_CHECK(abs)
 NO_CHECK(relu)

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "norm.h"
 #include "ops.h"
 
 /* Parameter inputs must match X's float32; float16/float64 X is refused as unsupported. */
@@ -379,9 +380,9 @@ const onyxi_attr_spec onyxi_layer_norm_attrs[] = {{"axis", ONYXI_ATTR_INT},
                                                   {NULL, 0}};
 
 static const onyxi_impl batch_norm_ref = {"ref", NULL, batch_norm_run_ref, NULL};
-const onyxi_impl *const onyxi_batch_norm_impls[] = {&batch_norm_ref, NULL};
+const onyxi_impl *const onyxi_batch_norm_impls[] = {&onyxi_batch_norm_dnnl, &batch_norm_ref, NULL};
 static const onyxi_impl instance_norm_ref = {"ref", NULL, instance_norm_run_ref, NULL};
 const onyxi_impl *const onyxi_instance_norm_impls[] = {&instance_norm_ref, NULL};
 static const onyxi_impl layer_norm_ref = {"ref", layer_norm_init_ref, layer_norm_run_ref,
                                           layer_norm_fini_ref};
-const onyxi_impl *const onyxi_layer_norm_impls[] = {&layer_norm_ref, NULL};
+const onyxi_impl *const onyxi_layer_norm_impls[] = {&onyxi_layer_norm_dnnl, &layer_norm_ref, NULL};

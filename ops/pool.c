@@ -15,24 +15,13 @@
 #include <string.h>
 
 #include "ops.h"
+#include "pool.h"
 
-#define MAX_SPATIAL (ONYXI_MAX_RANK - 2)
+#define MAX_SPATIAL POOL_MAX_SPATIAL
 /* Attribute values above this are refused, so index arithmetic stays far from overflow. */
 #define ATTR_MAX INT32_MAX
 
 enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
-enum { KIND_MAX, KIND_AVG };
-
-/* Everything the kernels need to know about one (node, input shape) pair. */
-typedef struct pool_geom {
-    int S; /* spatial dims */
-    int kind;
-    int64_t N, C;
-    int64_t in[MAX_SPATIAL], k[MAX_SPATIAL], out[MAX_SPATIAL];
-    int64_t stride[MAX_SPATIAL], dil[MAX_SPATIAL];
-    int64_t pad[MAX_SPATIAL], pad_end[MAX_SPATIAL]; /* explicit or from auto_pad */
-    int count_include_pad, storage_order;
-} pool_geom;
 
 /* -1 for an unknown value; "" is read as NOTSET, as ORT does. */
 static int parse_auto_pad(const char *s) {
@@ -230,6 +219,11 @@ static onyx_status pool_geometry(const onyxi_node *n, const onyx_tensor *X, pool
         g->pad_end[i] = pe;
     }
     return ONYX_OK;
+}
+
+onyx_status onyxi_pool_geometry(const onyxi_node *n, const onyx_tensor *X, pool_geom *g,
+                                onyxi_err *e) {
+    return pool_geometry(n, X, g, e);
 }
 
 /* float32 always; int8/uint8 for MaxPool-12. */
@@ -641,10 +635,12 @@ const onyxi_attr_spec onyxi_global_average_pool_attrs[] = {{NULL, 0}};
 const onyxi_attr_spec onyxi_global_max_pool_attrs[] = {{NULL, 0}};
 
 static const onyxi_impl pool_ref = {"ref", pool_init_ref, pool_run_ref, pool_fini_ref};
-const onyxi_impl *const onyxi_max_pool_impls[] = {&pool_ref, NULL};
-const onyxi_impl *const onyxi_average_pool_impls[] = {&pool_ref, NULL};
+const onyxi_impl *const onyxi_max_pool_impls[] = {&onyxi_pool_dnnl, &pool_ref, NULL};
+const onyxi_impl *const onyxi_average_pool_impls[] = {&onyxi_pool_dnnl, &pool_ref, NULL};
 
 static const onyxi_impl global_average_pool_ref = {"ref", NULL, global_average_pool_run_ref, NULL};
-const onyxi_impl *const onyxi_global_average_pool_impls[] = {&global_average_pool_ref, NULL};
+const onyxi_impl *const onyxi_global_average_pool_impls[] = {&onyxi_global_pool_dnnl,
+                                                               &global_average_pool_ref, NULL};
 static const onyxi_impl global_max_pool_ref = {"ref", NULL, global_max_pool_run_ref, NULL};
-const onyxi_impl *const onyxi_global_max_pool_impls[] = {&global_max_pool_ref, NULL};
+const onyxi_impl *const onyxi_global_max_pool_impls[] = {&onyxi_global_pool_dnnl,
+                                                           &global_max_pool_ref, NULL};

@@ -3,13 +3,17 @@
  * helper (ops/broadcast.c): hand-computed values for every op and version rule, integer edge
  * cases (wrapping, truncating division, x / 0), float16/bfloat16 rounding, in-place execution
  * of the ONYXI_OP_INPLACE_OK ops, a differential check of the collapsed broadcast loops
- * against naive index arithmetic, and the dtype/shape/attribute error codes.
+ * against naive index arithmetic, and the dtype/shape/attribute error codes; the oneDNN
+ * implementations against the reference kernels on random plain and nChw8c-blocked inputs
+ * (every broadcast pattern), hand values and the cases they decline.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "broadcast.h"
+#include "dnnl_blocked.h"
 #include "testutil.h"
 
 /* Runs node n (freed here) on n_in inputs (freed here, NULL = absent) into *y. */
@@ -974,6 +978,254 @@ START_TEST(test_cast_like_and_errors) {
 }
 END_TEST
 
+/* ---- oneDNN implementations (ops/eltwise_dnnl.c) against the reference kernels ---- */
+
+static unsigned rng_state;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    rng_state = rng_state * 1103515245u + 12345u;
+    return lo + (int64_t)((rng_state >> 8) % (unsigned)(hi - lo + 1));
+}
+
+/* Runs n on `in` with "ref" and on `din` (the same values, some inputs blocked) with "dnnl",
+ * and compares within the ONNX node-test tolerance (atol 1e-7, rtol 1e-3) tightened to rtol
+ * 1e-4: oneDNN's approximations are within a few float32 ulps, and a wrong algorithm, alpha
+ * or broadcast is off by far more. Returns 1 when dnnl ran, 0 when it declined. */
+static int dnnl_vs_ref(onyxi_node *n, onyx_tensor **in, onyx_tensor **din, const char *what) {
+    onyx_tensor *want = NULL, *got = NULL;
+    onyxi_err err;
+    onyx_status rc = tu_run_op(n, in, &want, "ref", &err);
+    ck_assert_msg(rc == ONYX_OK, "%s: ref: %s", what, err.msg);
+    rc = tu_run_op(n, din, &got, "dnnl", &err);
+    int ran = rc == ONYX_OK;
+    ck_assert_msg(ran || rc == ONYX_UNSUPPORTED, "%s: dnnl: %s", what, err.msg);
+    if (ran) {
+        ck_assert_ptr_null(got->layout);
+        tu_assert_close(got, want, 1e-7, 1e-4);
+    }
+    tu_tensor_free(want);
+    tu_tensor_free(got);
+    return ran;
+}
+
+/* One unary op: its node and an input range where it is defined and not saturated. */
+typedef struct unary_case {
+    const char *op;
+    int opset;
+    float lo, hi;
+    const char *attr1;
+    float v1;
+    const char *attr2;
+    float v2;
+} unary_case;
+
+START_TEST(test_unary_dnnl_matches_ref_random) {
+    static const unary_case ops[] = {
+        {"Relu", 14, -3, 3, NULL, 0, NULL, 0},
+        {"LeakyRelu", 16, -3, 3, "alpha", 0.13f, NULL, 0},
+        {"LeakyRelu", 6, -3, 3, NULL, 0, NULL, 0},
+        {"Sigmoid", 13, -8, 8, NULL, 0, NULL, 0},
+        {"Tanh", 13, -4, 4, NULL, 0, NULL, 0},
+        {"Elu", 6, -4, 4, "alpha", 0.7f, NULL, 0},
+        {"Clip", 6, -3, 3, "min", -0.5f, "max", 1.25f},
+        {"HardSwish", 14, -5, 5, NULL, 0, NULL, 0},
+        {"HardSigmoid", 6, -5, 5, "alpha", 0.3f, "beta", 0.4f},
+        {"HardSigmoid", 6, -5, 5, NULL, 0, NULL, 0},
+        {"Exp", 13, -5, 5, NULL, 0, NULL, 0},
+        {"Sqrt", 13, 0, 50, NULL, 0, NULL, 0},
+        {"Abs", 13, -3, 3, NULL, 0, NULL, 0},
+    };
+    const int n_ops = (int)(sizeof ops / sizeof ops[0]);
+    rng_state = 99u;
+    int cases = 0, ran = 0, ran_blocked = 0;
+    for (int o = 0; o < n_ops; o++)
+        for (int rep = 0; rep < 8; rep++) {
+            const unary_case *u = &ops[o];
+            int rank = rep < 4 ? (int)rnd(3, 5) : (int)rnd(1, 5);
+            int64_t dims[5];
+            for (int i = 0; i < rank; i++)
+                dims[i] = rnd(1, i == 1 ? 19 : 7);
+            onyx_tensor *x =
+                tu_tensor_random(rank, dims, (unsigned)(o * 8 + rep + 1), u->lo, u->hi);
+            /* half the rank>=3 cases arrive nChw8c-blocked (odd C: padded lanes) */
+            onyx_tensor *xb = rep < 4 && rep % 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
+            onyxi_node *n = tu_node_new(u->op, u->opset, 1, 1);
+            if (u->attr1) tu_attr_float(n, u->attr1, u->v1);
+            if (u->attr2) tu_attr_float(n, u->attr2, u->v2);
+            char what[64];
+            snprintf(what, sizeof what, "%s-%d case %d", u->op, u->opset, rep);
+            onyx_tensor *din = xb ? xb : x;
+            int r = dnnl_vs_ref(n, &x, &din, what);
+            ran += r;
+            ran_blocked += r && xb;
+            cases++;
+            tu_node_free(n);
+            tu_tensor_free(x);
+            tu_tensor_free(xb);
+        }
+    /* every op here runs on oneDNN, blocked or not (a padded blocked input that an op with
+     * f(0) != 0 cannot take is reordered into the plain output first) */
+    ck_assert_int_eq(ran, cases);
+    ck_assert_int_eq(ran_blocked, n_ops * 2);
+}
+END_TEST
+
+START_TEST(test_clip_dnnl_bounds) {
+    int64_t xd[4] = {2, 5, 3, 3}, sd[1] = {1};
+    onyx_tensor *x = tu_tensor_random(4, xd, 3, -2, 2);
+    onyx_tensor *xb = tu_blocked(x, dnnl_aBcd8b);
+    float lo = -0.75f, hi = 0.5f;
+    onyx_tensor *tlo = tu_tensor(ONYX_DTYPE_FLOAT32, 0, sd, &lo);
+    onyx_tensor *thi = tu_tensor(ONYX_DTYPE_FLOAT32, 0, sd, &hi);
+    /* min and max; max only (min absent); both absent; min > max (declined: oneDNN refuses) */
+    for (int c = 0; c < 4; c++) {
+        onyxi_node *n = tu_node_new("Clip", 13, 3, 1);
+        if (c == 1 || c == 2) tu_node_absent_input(n, 1);
+        if (c == 2) tu_node_absent_input(n, 2);
+        onyx_tensor *in[3] = {x, c == 3 ? thi : tlo, c == 3 ? tlo : thi};
+        onyx_tensor *din[3] = {xb, in[1], in[2]};
+        ck_assert_int_eq(dnnl_vs_ref(n, in, din, "Clip-13"), c < 3);
+        tu_node_free(n);
+    }
+    /* a bound computed at run time is not read at init: declined */
+    onyxi_node *n = tu_node_new("Clip", 13, 3, 1);
+    onyx_tensor *in[3] = {x, tlo, thi}, *y = NULL;
+    onyxi_err err;
+    tu_const_inputs = 1u << 2;
+    ck_assert_int_eq(tu_run_op(n, in, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_const_inputs = ~1u;
+    tu_node_free(n);
+    tu_tensor_free(x);
+    tu_tensor_free(xb);
+    tu_tensor_free(tlo);
+    tu_tensor_free(thi);
+}
+END_TEST
+
+/* Hand-computed: HardSigmoid (alpha 0.2, beta 0.5, clipped to [0, 1]), LeakyRelu (0.1). */
+/* Ops whose oneDNN algorithm is less accurate than the node tests need stay on the reference
+ * kernel: log(1.001) and softplus(-8.7) are ~1.5e-3 relative off there. */
+START_TEST(test_unary_dnnl_declines_inaccurate_ops) {
+    static const char *ops[3] = {"Log", "Softplus", "Erf"};
+    int64_t d[2] = {3, 5};
+    onyx_tensor *x = tu_tensor_random(2, d, 8, 0.5f, 2.0f), *y = NULL;
+    onyxi_err err;
+    for (int i = 0; i < 3; i++) {
+        onyxi_node *n = tu_node_new(ops[i], 13, 1, 1);
+        if (i == 1) n->opset = 1;
+        ck_assert_int_eq(tu_run_op(n, &x, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+        tu_node_free(n);
+    }
+    tu_tensor_free(x);
+}
+END_TEST
+
+START_TEST(test_unary_dnnl_hand_values) {
+    static const float xv[6] = {-4.0f, -1.0f, 0.0f, 0.5f, 2.0f, 3.0f};
+    static const float hs[6] = {0.0f, 0.3f, 0.5f, 0.6f, 0.9f, 1.0f};
+    static const float lr[6] = {-0.4f, -0.1f, 0.0f, 0.5f, 2.0f, 3.0f};
+    int64_t d[1] = {6};
+    for (int c = 0; c < 2; c++) {
+        onyx_tensor *x = tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, xv), *y = NULL;
+        onyxi_node *n = tu_node_new(c ? "LeakyRelu" : "HardSigmoid", 6, 1, 1);
+        if (c) tu_attr_float(n, "alpha", 0.1f);
+        onyxi_err err;
+        ck_assert_msg(tu_run_op(n, &x, &y, "dnnl", &err) == ONYX_OK, "%s", err.msg);
+        tu_assert_floats(y, 1, d, c ? lr : hs, 1e-7, 1e-6);
+        tu_tensor_free(y);
+        tu_tensor_free(x);
+        tu_node_free(n);
+    }
+}
+END_TEST
+
+/* The second operand's shape (right-aligned) for a 4-D [N, C, H, W] first operand. */
+static int bin_shape(int pattern, const int64_t *d, int64_t *out) {
+    switch (pattern) {
+    case 0: memcpy(out, d, 4 * sizeof *d); return 4;                        /* full */
+    case 1: out[0] = d[1]; out[1] = 1; out[2] = 1; return 3;                /* [C,1,1] */
+    case 2: out[0] = 1; out[1] = d[1]; out[2] = 1; out[3] = 1; return 4;    /* [1,C,1,1] */
+    case 3: return 0;                                                       /* scalar */
+    case 4: out[0] = d[3]; return 1;                                        /* [W] */
+    case 5: out[0] = d[0]; out[1] = 1; out[2] = d[2]; out[3] = d[3]; return 4; /* [N,1,H,W] */
+    case 6: out[0] = d[2]; out[1] = 1; return 2;                            /* [H,1]: ref */
+    default: out[0] = 1; return 1;                                          /* [1] */
+    }
+}
+
+START_TEST(test_binary_dnnl_matches_ref_random) {
+    static const char *ops[4] = {"Add", "Sub", "Mul", "Div"};
+    rng_state = 31337u;
+    int cases = 0, ran = 0, ran_blocked = 0, declined_other = 0;
+    for (int iter = 0; iter < 400; iter++) {
+        const char *op = ops[iter % 4];
+        int pattern = (int)rnd(0, 7), swap = rnd(0, 3) == 0, blocked = (int)rnd(0, 2);
+        int const_b = (int)rnd(0, 1);
+        int64_t ad[4] = {rnd(1, 2), rnd(1, 19), rnd(1, 7), rnd(1, 9)}, bd[4];
+        int brank = bin_shape(pattern, ad, bd);
+        /* Div's divisor stays away from 0 */
+        onyx_tensor *a = tu_tensor_random(4, ad, (unsigned)iter * 2 + 1, 0.5f, 2.0f);
+        onyx_tensor *b = tu_tensor_random(brank, bd, (unsigned)iter * 2 + 2, -2.0f, 2.0f);
+        /* blocked: 1 = the full operand arrives nChw8c, 2 = both do when both are full */
+        onyx_tensor *ab = blocked ? tu_blocked(a, dnnl_aBcd8b) : NULL;
+        onyx_tensor *bb = blocked == 2 && pattern == 0 ? tu_blocked(b, dnnl_aBcd8b) : NULL;
+        onyx_tensor *in[2] = {swap ? b : a, swap ? a : b};
+        onyx_tensor *din[2] = {swap ? (bb ? bb : b) : (ab ? ab : a),
+                               swap ? (ab ? ab : a) : (bb ? bb : b)};
+        tu_const_inputs = const_b ? (swap ? 1u : 2u) : 0u;
+        onyxi_node *n = tu_node_new(op, 14, 2, 1);
+        char what[96];
+        snprintf(what, sizeof what, "%s case %d (pattern %d swap %d blocked %d)", op, iter,
+                 pattern, swap, blocked);
+        int r = dnnl_vs_ref(n, in, din, what);
+        tu_const_inputs = ~1u;
+        cases++;
+        ran += r;
+        ran_blocked += r && blocked;
+        /* expected declines: a broadcast first operand of Sub/Div; where oneDNN would run its
+         * reference loop: [H,1], and [N,1,H,W] for some shapes */
+        int expect_decline = pattern == 6 || pattern == 5 ||
+                             (swap && pattern != 0 && (iter % 4 == 1 || iter % 4 == 3));
+        if (!r && !expect_decline) declined_other++;
+        tu_node_free(n);
+        tu_tensor_free(a);
+        tu_tensor_free(b);
+        tu_tensor_free(ab);
+        tu_tensor_free(bb);
+    }
+    ck_assert_int_eq(declined_other, 0);
+    ck_assert_int_ge(ran, 300);
+    ck_assert_int_ge(ran_blocked, 150);
+}
+END_TEST
+
+/* Hand-computed: [2, 3] - [3] and [3, 1] * [1, 2] broadcasts... the latter is declined
+ * (src0 broadcast and Mul commutes, but neither operand is full: both broadcast). */
+START_TEST(test_binary_dnnl_hand_values) {
+    static const float av[6] = {1, 2, 3, 4, 5, 6}, bv[3] = {0.5f, 1, 4};
+    static const float want[6] = {0.5f, 1, -1, 3.5f, 4, 2};
+    int64_t ad[2] = {2, 3}, bd[1] = {3};
+    onyx_tensor *in[2] = {tu_tensor(ONYX_DTYPE_FLOAT32, 2, ad, av),
+                          tu_tensor(ONYX_DTYPE_FLOAT32, 1, bd, bv)};
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    onyxi_node *n = tu_node_new("Sub", 14, 2, 1);
+    ck_assert_msg(tu_run_op(n, in, &y, "dnnl", &err) == ONYX_OK, "%s", err.msg);
+    tu_assert_floats(y, 2, ad, want, 0, 0);
+    tu_tensor_free(y);
+    tu_node_free(n);
+    tu_tensor_free(in[0]);
+    tu_tensor_free(in[1]);
+    int64_t cd[2] = {3, 1}, rd[2] = {1, 2};
+    onyx_tensor *in2[2] = {tu_tensor(ONYX_DTYPE_FLOAT32, 2, cd, av),
+                           tu_tensor(ONYX_DTYPE_FLOAT32, 2, rd, av)};
+    n = tu_node_new("Mul", 14, 2, 1);
+    ck_assert_int_eq(tu_run_op(n, in2, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+    tu_node_free(n);
+    tu_tensor_free(in2[0]);
+    tu_tensor_free(in2[1]);
+}
+END_TEST
+
 Suite *ops_elementwise_suite(void) {
     Suite *s = suite_create("ops_elementwise");
     TCase *tc = tcase_create("sigmoid");
@@ -1015,6 +1267,14 @@ Suite *ops_elementwise_suite(void) {
     tcase_add_test(tc, test_cast_float16_rounding);
     tcase_add_test(tc, test_cast_bfloat16);
     tcase_add_test(tc, test_cast_like_and_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_add_test(tc, test_unary_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_clip_dnnl_bounds);
+    tcase_add_test(tc, test_unary_dnnl_hand_values);
+    tcase_add_test(tc, test_unary_dnnl_declines_inaccurate_ops);
+    tcase_add_test(tc, test_binary_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_binary_dnnl_hand_values);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_sigmoid_wrong_dtype);

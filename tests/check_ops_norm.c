@@ -3,11 +3,15 @@
  * with opset-7 per-activation parameters, the inference-only refusals; InstanceNormalization;
  * LayerNormalization with Mean/InvStdDev outputs, a broadcast Scale and the attribute checks.
  * Expected values are computed by hand (sqrt(2/3) = 0.8164966, 1/sqrt(8/3) = 0.6123724).
+ * The oneDNN implementations against the reference on random inputs (BatchNorm also
+ * nChw8c-blocked), hand values and declines.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_blocked.h"
 #include "testutil.h"
 
 static onyx_tensor *f32(int rank, const int64_t *dims, const float *v) {
@@ -297,6 +301,133 @@ START_TEST(test_norm_inplace_matches) {
 }
 END_TEST
 
+/* ---- oneDNN implementations (ops/norm_dnnl.c) against the reference kernels ---- */
+
+static unsigned rng_state;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    rng_state = rng_state * 1103515245u + 12345u;
+    return lo + (int64_t)((rng_state >> 8) % (unsigned)(hi - lo + 1));
+}
+
+/* Runs n with "ref" on `in` and "dnnl" on `din` (the same values, X possibly blocked) and
+ * compares. The statistics differ only in summation order and precision (float against
+ * double): 1e-5 absolute on outputs of magnitude ~3 is ~40 ulps; a wrong channel, epsilon or
+ * parameter is off by far more. Returns 1 when dnnl ran. */
+static int norm_dnnl_vs_ref(onyxi_node *n, onyx_tensor **in, onyx_tensor **din, const char *what) {
+    onyx_tensor *want = NULL, *got = NULL;
+    onyxi_err err;
+    onyx_status rc = tu_run_op(n, in, &want, "ref", &err);
+    ck_assert_msg(rc == ONYX_OK, "%s: ref: %s", what, err.msg);
+    rc = tu_run_op(n, din, &got, "dnnl", &err);
+    int ran = rc == ONYX_OK;
+    ck_assert_msg(ran || rc == ONYX_UNSUPPORTED, "%s: dnnl: %s", what, err.msg);
+    if (ran) {
+        ck_assert_ptr_null(got->layout);
+        tu_assert_close(got, want, 1e-5, 1e-4);
+    }
+    tu_tensor_free(want);
+    tu_tensor_free(got);
+    return ran;
+}
+
+START_TEST(test_batchnorm_dnnl_matches_ref_random) {
+    rng_state = 555u;
+    int ran = 0, ran_blocked = 0, blocked_cases = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        int rank = (int)rnd(2, 5);
+        int64_t dims[5];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, i == 1 ? 21 : 6);
+        int64_t cd[1] = {dims[1]};
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 1, -3, 3);
+        onyx_tensor *in[5] = {x, tu_tensor_random(1, cd, (unsigned)iter * 5 + 2, 0.5f, 2),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 3, -1, 1),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 4, -1, 1),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 5, 0.1f, 3)};
+        onyx_tensor *xb = rank >= 3 && iter % 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
+        onyx_tensor *din[5] = {xb ? xb : x, in[1], in[2], in[3], in[4]};
+        onyxi_node *n = tu_node_new("BatchNormalization", iter % 3 ? 15 : 9, 5, 1);
+        if (iter % 4 == 0) tu_attr_float(n, "epsilon", 1e-3f);
+        char what[64];
+        snprintf(what, sizeof what, "case %d", iter);
+        int r = norm_dnnl_vs_ref(n, in, din, what);
+        ran += r;
+        blocked_cases += xb != NULL;
+        ran_blocked += r && xb;
+        for (int k = 0; k < 5; k++)
+            tu_tensor_free(in[k]);
+        tu_tensor_free(xb);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(ran, 120);
+    ck_assert_int_eq(ran_blocked, blocked_cases);
+}
+END_TEST
+
+START_TEST(test_layernorm_dnnl_matches_ref_random) {
+    rng_state = 8080u;
+    int ran = 0;
+    for (int iter = 0; iter < 80; iter++) {
+        int rank = (int)rnd(1, 4);
+        int64_t dims[4];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, i == rank - 1 ? 67 : 5);
+        int64_t ld[1] = {dims[rank - 1]};
+        int with_b = iter % 2;
+        onyx_tensor *in[3] = {tu_tensor_random(rank, dims, (unsigned)iter * 3 + 1, -2, 3),
+                              tu_tensor_random(1, ld, (unsigned)iter * 3 + 2, 0.5f, 2),
+                              with_b ? tu_tensor_random(1, ld, (unsigned)iter * 3 + 3, -1, 1)
+                                     : NULL};
+        onyxi_node *n = tu_node_new("LayerNormalization", 17, with_b ? 3 : 2, 1);
+        if (iter % 3 == 0) tu_attr_int(n, "axis", rank - 1);
+        if (iter % 4 == 0) tu_attr_float(n, "epsilon", 1e-2f);
+        char what[64];
+        snprintf(what, sizeof what, "case %d", iter);
+        ran += norm_dnnl_vs_ref(n, in, in, what);
+        for (int k = 0; k < 3; k++)
+            tu_tensor_free(in[k]);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(ran, 80);
+}
+END_TEST
+
+/* Hand-computed BatchNorm on oneDNN: x = [1, 2, 3] in channel 0 and [4, 5, 6] in channel 1,
+ * mean [2, 5], var [1, 4], scale [2, 1], B [0, 1], epsilon 0: y = (x - mean) * scale /
+ * sqrt(var) + B. And the cases left to the reference kernel. */
+START_TEST(test_norm_dnnl_hand_values_and_declines) {
+    static const float xv[6] = {1, 2, 3, 4, 5, 6}, want[6] = {-2, 0, 2, 0.5f, 1, 1.5f};
+    static const float sv[2] = {2, 1}, bv[2] = {0, 1}, mv[2] = {2, 5}, vv[2] = {1, 4};
+    int64_t xd[3] = {1, 2, 3}, cd[1] = {2};
+    onyx_tensor *in[5] = {tu_tensor(ONYX_DTYPE_FLOAT32, 3, xd, xv),
+                          tu_tensor(ONYX_DTYPE_FLOAT32, 1, cd, sv),
+                          tu_tensor(ONYX_DTYPE_FLOAT32, 1, cd, bv),
+                          tu_tensor(ONYX_DTYPE_FLOAT32, 1, cd, mv),
+                          tu_tensor(ONYX_DTYPE_FLOAT32, 1, cd, vv)};
+    onyxi_node *n = tu_node_new("BatchNormalization", 15, 5, 1);
+    tu_attr_float(n, "epsilon", 0.0f);
+    onyx_tensor *y = NULL;
+    onyxi_err err;
+    ck_assert_msg(tu_run_op(n, in, &y, "dnnl", &err) == ONYX_OK, "%s", err.msg);
+    tu_assert_floats(y, 3, xd, want, 1e-6, 1e-6);
+    tu_tensor_free(y);
+    tu_node_free(n);
+    /* LayerNormalization over axis 1 of [1, 2, 3], and with a broadcast Scale [1]: declined */
+    int64_t one[1] = {1};
+    onyx_tensor *s1 = tu_tensor(ONYX_DTYPE_FLOAT32, 1, one, sv);
+    for (int c = 0; c < 2; c++) {
+        n = tu_node_new("LayerNormalization", 17, 2, 1);
+        if (c == 0) tu_attr_int(n, "axis", 1);
+        onyx_tensor *lin[2] = {in[0], s1};
+        ck_assert_int_eq(tu_run_op(n, lin, &y, "dnnl", &err), ONYX_UNSUPPORTED);
+        tu_node_free(n);
+    }
+    tu_tensor_free(s1);
+    for (int k = 0; k < 5; k++)
+        tu_tensor_free(in[k]);
+}
+END_TEST
+
 Suite *ops_norm_suite(void) {
     Suite *s = suite_create("ops_norm");
     TCase *tc = tcase_create("batch_norm");
@@ -315,6 +446,11 @@ Suite *ops_norm_suite(void) {
     tcase_add_test(tc, test_layernorm_axis0_broadcast_scale_no_bias);
     tcase_add_test(tc, test_layernorm_default_epsilon);
     tcase_add_test(tc, test_layernorm_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_add_test(tc, test_batchnorm_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_layernorm_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_norm_dnnl_hand_values_and_declines);
     suite_add_tcase(s, tc);
     tc = tcase_create("in_place");
     tcase_add_test(tc, test_norm_inplace_matches);

@@ -3,12 +3,15 @@
  * hand-computed means, accuracy over a large plane, an empty plane, and the input checks;
  * MaxPool (pads, ceil_mode, dilations, auto_pad, Indices with both storage orders, int8/uint8),
  * AveragePool (count_include_pad, ceil_mode, dilations-19), GlobalMaxPool, version rules,
- * attribute and shape errors, and thread-count independence.
+ * attribute and shape errors, and thread-count independence; the oneDNN implementation
+ * against the reference on random plain and blocked (nChw8c) inputs, hand values and declines.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnnl_blocked.h"
 #include "testutil.h"
 
 /* Runs GlobalAveragePool-1 on x (freed here). */
@@ -479,6 +482,159 @@ START_TEST(test_pool_shape_and_type_errors) {
 }
 END_TEST
 
+/* ---- oneDNN implementation (ops/pool_dnnl.c) against the reference kernel ---- */
+
+static unsigned rng_state;
+static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
+    rng_state = rng_state * 1103515245u + 12345u;
+    return lo + (int64_t)((rng_state >> 8) % (unsigned)(hi - lo + 1));
+}
+
+/* Runs n on x with "ref" and with "dnnl" (x, or xb when not NULL: the same values in a
+ * blocked layout) and compares. Returns 1 when dnnl ran, 0 when it declined. */
+static int pool_dnnl_vs_ref(onyxi_node *n, onyx_tensor *x, onyx_tensor *xb, double atol,
+                            double rtol, const char *what) {
+    onyx_tensor *want = NULL, *got = NULL;
+    onyxi_err err;
+    onyx_status rc = tu_run_op(n, &x, &want, "ref", &err);
+    ck_assert_msg(rc == ONYX_OK, "%s: ref: %s", what, err.msg);
+    onyx_tensor *in = xb ? xb : x;
+    rc = tu_run_op(n, &in, &got, "dnnl", &err);
+    int ran = rc == ONYX_OK;
+    ck_assert_msg(ran || rc == ONYX_UNSUPPORTED, "%s: dnnl: %s", what, err.msg);
+    if (ran) {
+        ck_assert_ptr_null(got->layout); /* the harness allows no blocked output */
+        tu_assert_close(got, want, atol, rtol);
+    }
+    tu_tensor_free(want);
+    tu_tensor_free(got);
+    return ran;
+}
+
+START_TEST(test_pool_dnnl_matches_ref_random) {
+    /* Max pooling is exact; averages sum at most 4^3 values of [-1, 1) in another order, so
+     * 1e-6 absolute is ~100 float32 ulps of the largest partial sum: only real bugs fail. */
+    const double atol = 1e-6, rtol = 1e-5;
+    rng_state = 777u;
+    int cases = 0, ran = 0, ran_blocked = 0;
+    for (int iter = 0; cases < 300 && iter < 3000; iter++) {
+        int S = (int)rnd(1, 3), rank = S + 2;
+        int avg = (int)rnd(0, 1), ceil_mode = (int)rnd(0, 1), incl = avg && rnd(0, 1);
+        int64_t dims[5] = {rnd(1, 2), rnd(1, 19)}, k[3], s[3], p[6];
+        for (int a = 0; a < S; a++) {
+            dims[2 + a] = rnd(1, S == 3 ? 7 : 13);
+            k[a] = rnd(1, 4);
+            s[a] = rnd(1, 3);
+            p[a] = rnd(0, k[a] - 1);
+            p[S + a] = rnd(0, k[a] - 1);
+            if (dims[2 + a] + p[a] + p[S + a] < k[a]) k[a] = 1;
+        }
+        onyxi_node *n = tu_node_new(avg ? "AveragePool" : "MaxPool", avg ? 11 : 12, 1, 1);
+        tu_attr_ints(n, "kernel_shape", S, k);
+        tu_attr_ints(n, "strides", S, s);
+        tu_attr_ints(n, "pads", 2 * S, p);
+        tu_attr_int(n, "ceil_mode", ceil_mode);
+        if (avg) tu_attr_int(n, "count_include_pad", incl);
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter + 1, -1, 1);
+        int blocked = (int)rnd(0, 1);
+        onyx_tensor *xb = blocked ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
+        char what[64];
+        snprintf(what, sizeof what, "case %d", iter);
+        int r = pool_dnnl_vs_ref(n, x, xb, atol, rtol, what);
+        ran += r;
+        ran_blocked += r && blocked;
+        cases++;
+        tu_tensor_free(x);
+        tu_tensor_free(xb);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(cases, 300);
+    /* declined: avg count_include_pad where ceil_mode adds cells, all-padding windows */
+    ck_assert_int_ge(ran, 240);
+    ck_assert_int_ge(ran_blocked, 100);
+}
+END_TEST
+
+START_TEST(test_global_pool_dnnl_matches_ref_random) {
+    const double atol = 1e-6, rtol = 1e-5; /* planes of at most 11^3 values in [-1, 1) */
+    rng_state = 4242u;
+    int ran = 0;
+    for (int iter = 0; iter < 120; iter++) {
+        int rank = (int)rnd(3, 5);
+        int64_t dims[5] = {rnd(1, 2), rnd(1, 21)};
+        for (int a = 2; a < rank; a++)
+            dims[a] = rnd(1, rank == 5 ? 7 : 11);
+        onyxi_node *n = tu_node_new(iter % 2 ? "GlobalMaxPool" : "GlobalAveragePool", 1, 1, 1);
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter + 9, -1, 1);
+        onyx_tensor *xb = iter % 4 >= 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
+        char what[64];
+        snprintf(what, sizeof what, "case %d (%s)", iter, n->op_type);
+        ran += pool_dnnl_vs_ref(n, x, xb, atol, rtol, what);
+        tu_tensor_free(x);
+        tu_tensor_free(xb);
+        tu_node_free(n);
+    }
+    ck_assert_int_eq(ran, 120);
+}
+END_TEST
+
+/* Hand-computed: 3x3 max windows, stride 2, pads 1, over a 5x5 ramp (v = 5h + w), and the
+ * average of the same windows counting the padding (divisor 9). */
+START_TEST(test_pool_dnnl_hand_values) {
+    float v[25];
+    for (int i = 0; i < 25; i++)
+        v[i] = (float)i;
+    int64_t xd[4] = {1, 1, 5, 5}, yd[4] = {1, 1, 3, 3}, k[2] = {3, 3}, s[2] = {2, 2};
+    int64_t p[4] = {1, 1, 1, 1};
+    onyx_tensor *x = tu_tensor(ONYX_DTYPE_FLOAT32, 4, xd, v);
+    static const float want_max[9] = {6, 8, 9, 16, 18, 19, 21, 23, 24};
+    /* window sums / 9: e.g. top-left holds 0 1 5 6 */
+    static const float want_avg[9] = {12.0f / 9, 27.0f / 9, 24.0f / 9,  63.0f / 9, 108.0f / 9,
+                                      81.0f / 9,  72.0f / 9, 117.0f / 9, 84.0f / 9};
+    for (int avg = 0; avg < 2; avg++) {
+        onyxi_node *n = tu_node_new(avg ? "AveragePool" : "MaxPool", 11, 1, 1);
+        tu_attr_ints(n, "kernel_shape", 2, k);
+        tu_attr_ints(n, "strides", 2, s);
+        tu_attr_ints(n, "pads", 4, p);
+        if (avg) tu_attr_int(n, "count_include_pad", 1);
+        onyx_tensor *y = NULL;
+        onyxi_err err;
+        ck_assert_msg(tu_run_op(n, &x, &y, "dnnl", &err) == ONYX_OK, "%s", err.msg);
+        tu_assert_floats(y, 4, yd, avg ? want_avg : want_max, 1e-6, 1e-6);
+        tu_tensor_free(y);
+        tu_node_free(n);
+    }
+    tu_tensor_free(x);
+}
+END_TEST
+
+/* Cases the oneDNN path must leave to the reference kernel. */
+START_TEST(test_pool_dnnl_declines) {
+    int64_t xd[4] = {1, 3, 6, 6}, k[2] = {2, 2}, s[2] = {2, 2}, dil[2] = {2, 2};
+    onyx_tensor *x = tu_tensor_random(4, xd, 5, -1, 1);
+    onyxi_err err;
+    for (int c = 0; c < 3; c++) {
+        onyxi_node *n = tu_node_new(c == 2 ? "AveragePool" : "MaxPool", c == 2 ? 11 : 12, 1,
+                                    c == 0 ? 2 : 1);
+        tu_attr_ints(n, "kernel_shape", 2, k);
+        if (c == 1) tu_attr_ints(n, "dilations", 2, dil);
+        if (c == 2) { /* 5 + 0 pads: ceil mode adds a partial window past the end */
+            int64_t xs[4] = {1, 3, 5, 5};
+            tu_tensor_free(x);
+            x = tu_tensor_random(4, xs, 5, -1, 1);
+            tu_attr_ints(n, "strides", 2, s);
+            tu_attr_int(n, "ceil_mode", 1);
+            tu_attr_int(n, "count_include_pad", 1);
+        }
+        onyx_tensor *y[2] = {NULL, NULL};
+        /* 0: Indices requested; 1: dilated (oneDNN's ref loop); 2: include_pad + ceil_mode */
+        ck_assert_int_eq(tu_run_op(n, &x, y, "dnnl", &err), ONYX_UNSUPPORTED);
+        tu_node_free(n);
+    }
+    tu_tensor_free(x);
+}
+END_TEST
+
 Suite *ops_pool_suite(void) {
     Suite *s = suite_create("ops_pool");
     TCase *tc = tcase_create("global_average_pool");
@@ -512,6 +668,12 @@ Suite *ops_pool_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_test(tc, test_pool_threads_do_not_change_results);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dnnl");
+    tcase_add_test(tc, test_pool_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_global_pool_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_pool_dnnl_hand_values);
+    tcase_add_test(tc, test_pool_dnnl_declines);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_add_test(tc, test_pool_attribute_errors);

@@ -1,0 +1,178 @@
+/*
+ * Normalization on oneDNN, float32, inference:
+ *  - BatchNormalization (all versions, per-channel [C] parameters; spatial=0 per-activation
+ *    parameters decline): use_global_stats | use_scale | use_shift. A blocked input keeps its
+ *    layout when the output may be blocked, else it is reordered into the plain output and
+ *    the primitive runs in place there.
+ *  - LayerNormalization-17 over the last axis only, on a plain input viewed as [rows, len],
+ *    with Scale (and B) of the full length; no Mean / InvStdDev outputs.
+ */
+#include <string.h>
+
+#include "dnnl_stage.h"
+#include "norm.h"
+
+typedef struct norm_dnnl_state {
+    onyxi_dnnl_stage src;    /* the input, or the output after a reorder into it (in place) */
+    dnnl_memory_t dst;       /* NULL when in place */
+    dnnl_memory_t params[4]; /* bound at run to the parameter inputs (see *_PARAMS) */
+    dnnl_memory_t scratch;
+    dnnl_primitive_t prim;
+    dnnl_memory_desc_t out_md; /* output 0's layout when blocked */
+} norm_dnnl_state;
+
+static void norm_clear(norm_dnnl_state *st) {
+    onyxi_dnnl_stage_fini(&st->src);
+    dnnl_memory_t mems[] = {st->dst,       st->params[0], st->params[1],
+                            st->params[2], st->params[3], st->scratch};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    if (st->prim) dnnl_primitive_destroy(st->prim);
+    memset(st, 0, sizeof *st);
+}
+
+static void norm_fini_dnnl(onyxi_exec *x) {
+    if (!x->state) return;
+    norm_clear(x->state);
+    onyxi_free(x->state);
+    x->state = NULL;
+}
+
+/* Argument k of the primitive comes from input in[k] (absent: -1). */
+typedef struct param_map {
+    int arg[4], in[4];
+} param_map;
+
+static const param_map BN_PARAMS = {
+    {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_MEAN, DNNL_ARG_VARIANCE}, {1, 2, 3, 4}};
+
+/* Executes the step: stages the input, binds output, parameters and scratch. */
+static onyx_status norm_execute(onyxi_exec *x, const param_map *pm) {
+    norm_dnnl_state *st = x->state;
+    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->src));
+    dnnl_memory_t dst = st->dst ? st->dst : st->src.mem;
+    if (st->dst) ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
+    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
+    dnnl_exec_arg_t args[7] = {
+        {DNNL_ARG_SRC, st->src.mem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, st->scratch}};
+    int n = 3;
+    for (int k = 0; k < 4; k++) {
+        if (!st->params[k]) continue;
+        ONYXI_DNNL(dnnl_memory_set_data_handle(st->params[k], x->in[pm->in[k]]->data), x->err);
+        args[n++] = (dnnl_exec_arg_t){pm->arg[k], st->params[k]};
+    }
+    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, n, args), x->err);
+    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), x->err);
+    return ONYX_OK;
+}
+
+/* ---- BatchNormalization ------------------------------------------------------------------- */
+
+/* Builds the step with the primitive working on data md `want` (input stored as `have`). */
+static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_desc_t *have,
+                          const dnnl_memory_desc_t *want) {
+    onyxi_err *e = x->err;
+    int in_place = !dnnl_memory_desc_equal(have, want);
+    ONYXI_CHECK(onyxi_dnnl_stage_init(
+        x, 0, have, want, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->src));
+    if (!in_place) ONYXI_CHECK(onyxi_dnnl_memory(x, want, &st->dst));
+    dnnl_memory_desc_t pmd;
+    ONYXI_CHECK(onyxi_dnnl_md_dims(&pmd, 1, &x->in[0]->dims[1], dnnl_format_tag_undef, e));
+    for (int k = 0; k < 4; k++)
+        ONYXI_CHECK(onyxi_dnnl_memory(x, &pmd, &st->params[k]));
+    float eps = onyxi_attr_float(x->node, "epsilon", 1e-5f);
+    dnnl_batch_normalization_desc_t d;
+    ONYXI_DNNL(dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_inference, want, eps,
+                                                          dnnl_use_global_stats | dnnl_use_scale |
+                                                              dnnl_use_shift),
+               e);
+    dnnl_primitive_desc_t pd = NULL;
+    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
+    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, &st->out_md);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static onyx_status bn_init_dnnl(onyxi_exec *x) {
+    const onyx_tensor *X = x->in[0];
+    if (!x->backend || X->dtype != ONYX_DTYPE_FLOAT32 || X->rank < 2 || X->rank > 5 ||
+        onyxi_shape_count(X->rank, X->dims) <= 0)
+        return ONYX_UNSUPPORTED;
+    for (int k = 1; k < 5; k++) {
+        const onyx_tensor *p = x->in[k];
+        if (p->dtype != ONYX_DTYPE_FLOAT32 || p->layout || p->rank != 1 || p->dims[0] != X->dims[1])
+            return ONYX_UNSUPPORTED; /* per-activation parameters (spatial=0) */
+    }
+    for (int k = 1; k < x->n_out; k++)
+        if (x->out[k]) return ONYX_UNSUPPORTED;
+    norm_dnnl_state *st = onyxi_calloc(1, sizeof *st);
+    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the batch norm state");
+    x->state = st;
+    dnnl_memory_desc_t have, plain;
+    ONYXI_CHECK(onyxi_dnnl_md_of(&have, X, x->err));
+    ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, X, x->err));
+    onyx_status rc = ONYX_UNSUPPORTED;
+    if (X->layout && (x->blocked_ok & 1u)) rc = bn_try(x, st, &have, &have);
+    if (rc == ONYX_UNSUPPORTED) {
+        norm_clear(st);
+        rc = bn_try(x, st, &have, &plain);
+    }
+    return rc;
+}
+
+static onyx_status bn_run_dnnl(onyxi_exec *x) {
+    return norm_execute(x, &BN_PARAMS);
+}
+
+const onyxi_impl onyxi_batch_norm_dnnl = {"dnnl", bn_init_dnnl, bn_run_dnnl, norm_fini_dnnl};
+
+/* ---- LayerNormalization ------------------------------------------------------------------- */
+
+static const param_map LN_PARAMS = {{DNNL_ARG_SCALE, DNNL_ARG_SHIFT, 0, 0}, {1, 2, -1, -1}};
+
+static onyx_status ln_init_dnnl(onyxi_exec *x) {
+    const onyx_tensor *X = x->in[0];
+    const onyx_tensor *B = x->n_in > 2 ? x->in[2] : NULL;
+    if (!x->backend || X->dtype != ONYX_DTYPE_FLOAT32 || X->layout || X->rank < 1)
+        return ONYX_UNSUPPORTED;
+    for (int k = 1; k < x->n_out; k++)
+        if (x->out[k]) return ONYX_UNSUPPORTED; /* oneDNN does not expose inference stats */
+    int axis;
+    ONYXI_CHECK(onyxi_norm_axis(onyxi_attr_int(x->node, "axis", -1), X->rank, &axis, x->err));
+    int64_t dims[2] = {onyxi_shape_count(X->rank - 1, X->dims), X->dims[X->rank - 1]};
+    if (axis != X->rank - 1 || dims[0] <= 0 || dims[1] <= 0) return ONYX_UNSUPPORTED;
+    const onyx_tensor *params[2] = {x->in[1], B};
+    for (int k = 0; k < 2; k++)
+        if (params[k] && (params[k]->dtype != ONYX_DTYPE_FLOAT32 || params[k]->layout ||
+                          onyxi_shape_count(params[k]->rank, params[k]->dims) != dims[1]))
+            return ONYX_UNSUPPORTED; /* broadcast parameters */
+    norm_dnnl_state *st = onyxi_calloc(1, sizeof *st);
+    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the layer norm state");
+    x->state = st;
+    onyxi_err *e = x->err;
+    dnnl_memory_desc_t data, pmd;
+    ONYXI_CHECK(onyxi_dnnl_md_dims(&data, 2, dims, dnnl_format_tag_undef, e));
+    ONYXI_CHECK(onyxi_dnnl_md_dims(&pmd, 1, &dims[1], dnnl_format_tag_undef, e));
+    ONYXI_CHECK(onyxi_dnnl_stage_init(x, 0, &data, &data, ONYXI_STAGE_BUFFER, &st->src));
+    ONYXI_CHECK(onyxi_dnnl_memory(x, &data, &st->dst));
+    ONYXI_CHECK(onyxi_dnnl_memory(x, &pmd, &st->params[0]));
+    if (B) ONYXI_CHECK(onyxi_dnnl_memory(x, &pmd, &st->params[1]));
+    float eps = onyxi_attr_float(x->node, "epsilon", 1e-5f);
+    dnnl_layer_normalization_desc_t d;
+    ONYXI_DNNL(
+        dnnl_layer_normalization_forward_desc_init(&d, dnnl_forward_inference, &data, NULL, eps,
+                                                   dnnl_use_scale | (B ? dnnl_use_shift : 0u)),
+        e);
+    dnnl_primitive_desc_t pd = NULL;
+    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
+    /* the [rows, len] view is plain row-major: the output stays plain */
+    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, NULL);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+static onyx_status ln_run_dnnl(onyxi_exec *x) {
+    return norm_execute(x, &LN_PARAMS);
+}
+
+const onyxi_impl onyxi_layer_norm_dnnl = {"dnnl", ln_init_dnnl, ln_run_dnnl, norm_fini_dnnl};
