@@ -612,6 +612,54 @@ START_TEST(test_bench_json_fields) {
 }
 END_TEST
 
+/* FLOPs per run of one-node models, hand-computed as 2 x multiply-adds:
+ *   conv_with_strides_padding: x [1,1,7,5], W [1,1,3,3], stride 2, pads 1 -> y [1,1,4,3];
+ *     12 outputs x 9 taps = 108 MACs
+ *   convtranspose: x [1,1,3,3], W [1,2,3,3]; each of 9 inputs scatters to 2 x 9 taps = 162
+ *   gemm_transposeA: A [6,3] used as [3,6], B [6,4] -> [3,4]; 12 outputs x K 6 = 72
+ *   matmul_3d: [2,3,4] x [2,4,3] -> [2,3,3]; 18 outputs x K 4 = 72
+ *   sigmoid: not a counted op, 0 */
+START_TEST(test_bench_flops_of_counted_ops) {
+    static const struct {
+        const char *dir;
+        double flops;
+    } cases[] = {
+        {ONYX_TEST_NODE_DIR "/test_conv_with_strides_padding", 216},
+        {ONYX_TEST_NODE_DIR "/test_convtranspose", 324},
+        {ONYX_TEST_NODE_DIR "/test_gemm_transposeA", 144},
+        {ONYX_TEST_NODE_DIR "/test_matmul_3d", 144},
+        {SIGMOID_DIR, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *args[] = {"bench",    cases[i].dir, "--iters", "3",
+                              "--warmup", "0",          "--json",  NULL};
+        cli_result r = run_cli(args);
+        ASSERT_STATUS(r, 0);
+        double f = json_number(r.out, "flops"), gflop = json_number(r.out, "gflop");
+        ck_assert_msg(f == cases[i].flops, "%s: flops %.0f, expected %.0f", cases[i].dir, f,
+                      cases[i].flops);
+        ck_assert_double_eq_tol(gflop, cases[i].flops / 1e9, 1e-6);
+        /* GFLOP/s is FLOPs over the median time: flop/ms / 1e6 */
+        double med = json_number(r.out, "median_ms"), g = json_number(r.out, "gflops_per_s");
+        double want = med > 0 ? cases[i].flops / med / 1e6 : 0;
+        ck_assert_msg(fabs(g - want) <= 1e-4 + 1e-3 * want, "%s: %g GFLOP/s, expected %g",
+                      cases[i].dir, g, want);
+        result_free(&r);
+    }
+
+    const char *text[] = {"bench", ONYX_TEST_NODE_DIR "/test_conv_with_strides_padding", "--iters",
+                          "1", NULL};
+    cli_result r = run_cli(text);
+    ASSERT_STATUS(r, 0);
+    ASSERT_HAS(r.out, "session:");
+    ASSERT_HAS(r.out, "FLOPs:                  216 per run (0.0000 GFLOP in "
+                      "Conv/ConvTranspose/MatMul/Gemm)\n");
+    ASSERT_HAS(r.out, "throughput:");
+    ASSERT_HAS(r.out, "GFLOP/s (at the median)\n");
+    result_free(&r);
+}
+END_TEST
+
 /* ---- bad input ---- */
 
 /* Every command on path must fail cleanly: non-zero status, a message, no signal. */
@@ -745,6 +793,7 @@ static Suite *cli_suite(void) {
 
     tc = tcase_create("bench");
     tcase_add_test(tc, test_bench_json_fields);
+    tcase_add_test(tc, test_bench_flops_of_counted_ops);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

@@ -1,7 +1,8 @@
 /*
  * `onyx bench MODEL`: times model loading, session creation, the first run (which pays
  * for planning and kernel preparation) and then steady-state runs after warm-up, and
- * reports min/median/mean/p90, peak RSS and the arena size, as text or one JSON object.
+ * reports min/median/mean/p90, peak RSS and the arena size, as text or one JSON object,
+ * with the model's FLOPs per run and the throughput they give at the median time.
  * With --profile or --top the timed runs are profiled per step: a Chrome trace file and/or
  * the N costliest steps with their share of the time and GFLOP/s.
  */
@@ -19,7 +20,9 @@ static void usage(FILE *f) {
                "\n"
                "Measures load time, session creation time, first-run time, then the time of\n"
                "each of --iters runs after --warmup runs (min/median/mean/p90), peak RSS and\n"
-               "arena bytes. Inputs are seeded random data as in `onyx run`.\n"
+               "arena bytes. Inputs are seeded random data as in `onyx run`. FLOPs per run\n"
+               "are 2 x the multiply-adds of Conv, ConvTranspose, MatMul and Gemm (other ops\n"
+               "not counted); GFLOP/s divides them by the median run time.\n"
                "\n"
                "options:\n"
                "  --iters N            timed runs (default 10, at least 1)\n"
@@ -56,7 +59,35 @@ static long peak_rss_kib(void) {
     return kib;
 }
 
-static void json_string(const char *s) { cli_json_string(stdout, s); }
+static void json_string(const char *s) {
+    cli_json_string(stdout, s);
+}
+
+/* FLOPs of one run as commonly quoted for a model: 2 x the multiply-adds of its Conv,
+ * ConvTranspose, MatMul and Gemm steps, also when such a node hosts a fused chain.
+ * onyx_session_step_flops also estimates element-wise ops, which would make the figure
+ * incomparable with published ones, so only those four op types are summed. A reorder step
+ * is attributed to the node that consumes its output but does no arithmetic, so it is
+ * skipped whatever its node. Nodes folded at plan time cost nothing per run. */
+static double model_flops(const onyx_model *m, const onyx_session *s) {
+    static const char *const counted[] = {"Conv", "ConvTranspose", "MatMul", "Gemm"};
+    double total = 0;
+    int n_steps = onyx_session_step_count(s);
+    for (int i = 0; i < n_steps; i++) {
+        const char *impl = onyx_session_step_impl(s, i);
+        const char *op = onyx_model_node_op_type(m, onyx_session_step_node(s, i));
+        if (!op || (impl && strcmp(impl, "reorder") == 0)) continue;
+        /* a fused step is named after its chain, host first ("Conv+Relu"); the host is
+         * what the estimate is of */
+        size_t len = strcspn(op, "+");
+        for (size_t k = 0; k < sizeof counted / sizeof counted[0]; k++) {
+            if (strlen(counted[k]) != len || strncmp(op, counted[k], len) != 0) continue;
+            double f = onyx_session_step_flops(s, i);
+            if (f > 0) total += f;
+        }
+    }
+    return total;
+}
 
 typedef struct step_cost {
     int step;
@@ -83,8 +114,9 @@ static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
     }
     qsort(c, (size_t)n_steps, sizeof *c, by_cost_desc);
     if (n > n_steps) n = n_steps;
-    if (!json) printf("top %ld of %d steps (%lld profiled runs):\n  %-24s %-18s %-5s %10s %7s %9s\n", n, n_steps,
-                      (long long)runs, "node", "op", "impl", "ms/run", "share", "GFLOP/s");
+    if (!json)
+        printf("top %ld of %d steps (%lld profiled runs):\n  %-24s %-18s %-5s %10s %7s %9s\n", n,
+               n_steps, (long long)runs, "node", "op", "impl", "ms/run", "share", "GFLOP/s");
     for (long k = 0; k < n; k++) {
         int i = c[k].step, node = onyx_session_step_node(s, i);
         double per_run = runs > 0 ? (double)c[k].ns / (double)runs : 0; /* ns */
@@ -93,8 +125,10 @@ static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
         double gflops = per_run > 0 && flops > 0 ? flops / per_run : 0; /* flop/ns = GFLOP/s */
         const char *name = onyx_model_node_name(m, node);
         char label[256];
-        if (name && name[0]) snprintf(label, sizeof label, "%s", name);
-        else snprintf(label, sizeof label, "#%d", node);
+        if (name && name[0])
+            snprintf(label, sizeof label, "%s", name);
+        else
+            snprintf(label, sizeof label, "#%d", node);
         if (json) {
             printf("%s{\"node\": ", k ? ", " : "");
             json_string(label);
@@ -103,12 +137,15 @@ static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
             printf(", \"impl\": ");
             json_string(onyx_session_step_impl(s, i));
             printf(", \"ms_per_run\": %.6f, \"share_percent\": %.3f, \"flops\": %.0f, "
-                   "\"gflops_per_s\": %.4f}", per_run / 1e6, share, flops, gflops);
+                   "\"gflops_per_s\": %.4f}",
+                   per_run / 1e6, share, flops, gflops);
         } else {
             printf("  %-24s %-18s %-5s %10.4f %6.1f%% ", label, onyx_model_node_op_type(m, node),
                    onyx_session_step_impl(s, i), per_run / 1e6, share);
-            if (flops > 0) printf("%9.3f\n", gflops);
-            else printf("%9s\n", "-");
+            if (flops > 0)
+                printf("%9.3f\n", gflops);
+            else
+                printf("%9s\n", "-");
         }
     }
     free(c);
@@ -209,6 +246,8 @@ int cmd_bench(int argc, char **argv) {
     double t_p90 = times[(r90 > 0 ? r90 : 1) - 1];
     long rss = peak_rss_kib();
     size_t arena = onyx_session_arena_bytes(s);
+    double flops = model_flops(m, s);
+    double gflops = t_med > 0 ? flops / t_med / 1e9 : 0;
     const char *bname = a.backend == ONYX_BACKEND_REFERENCE ? "ref" : "auto";
 
     if (json) {
@@ -217,10 +256,11 @@ int cmd_bench(int argc, char **argv) {
         printf(", \"backend\": \"%s\", \"threads\": %ld, \"iters\": %ld, \"warmup\": %ld, "
                "\"load_ms\": %.6f, \"create_ms\": %.6f, \"first_run_ms\": %.6f, "
                "\"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, \"p90_ms\": %.6f, "
-               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s",
+               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s, "
+               "\"flops\": %.0f, \"gflop\": %.6f, \"gflops_per_s\": %.4f",
                bname, a.threads, iters, warmup, t_load * 1e3, t_create * 1e3, t_first * 1e3,
                t_min * 1e3, t_med * 1e3, t_mean * 1e3, t_p90 * 1e3, rss, arena,
-               in.symbolic ? "true" : "false");
+               in.symbolic ? "true" : "false", flops, flops / 1e9, gflops);
         if (profile) {
             printf(", \"profile\": ");
             json_string(profile);
@@ -245,6 +285,9 @@ int cmd_bench(int argc, char **argv) {
         printf("  p90:         %12.4f ms\n", t_p90 * 1e3);
         printf("peak RSS:      %12ld KiB\n", rss);
         printf("arena:         %12zu bytes\n", arena);
+        printf("FLOPs:         %12.0f per run (%.4f GFLOP in Conv/ConvTranspose/MatMul/Gemm)\n",
+               flops, flops / 1e9);
+        printf("throughput:    %12.4f GFLOP/s (at the median)\n", gflops);
         if (top && print_top(m, s, top, 0) != 0) goto oom;
     }
     if (profile) {
@@ -252,8 +295,9 @@ int cmd_bench(int argc, char **argv) {
             cli_error("bench", "--profile: %s", onyx_session_errmsg(s));
             goto out;
         }
-        if (!json) printf("profile:       %s (%lld runs, Chrome trace format)\n", profile,
-                          (long long)onyx_session_profile_runs(s));
+        if (!json)
+            printf("profile:       %s (%lld runs, Chrome trace format)\n", profile,
+                   (long long)onyx_session_profile_runs(s));
     }
     rc = CLI_EXIT_OK;
     goto out;
