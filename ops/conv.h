@@ -1,6 +1,7 @@
 /*
  * Convolution geometry shared by the reference (conv.c) and oneDNN (conv_dnnl.c) kernels:
- * one place turns attributes and input shapes into sizes, strides, dilations and pads.
+ * one place turns attributes and input shapes into sizes, strides, dilations and pads, and
+ * checks the post-op chain a fused Conv carries.
  */
 #ifndef ONYXI_CONV_H
 #define ONYXI_CONV_H
@@ -20,6 +21,12 @@ typedef struct conv_geom {
  * included). B may be NULL. */
 onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
                                 const onyx_tensor *B, conv_geom *g, onyxi_err *e);
+
+/* Checks node n's fused post-op chain (n->fusion, set by the graph passes) against its inputs
+ * and the output shape: every Add reads a float32 input of exactly that shape. OK when there
+ * is no chain. */
+onyx_status onyxi_conv_post_check(const onyxi_node *n, int n_in, const onyx_tensor *const *in,
+                                  int rank, const int64_t *dims, onyxi_err *e);
 
 /* The oneDNN implementation (conv_dnnl.c). */
 extern const onyxi_impl onyxi_conv_dnnl;

@@ -5,13 +5,30 @@
  * and an input in a different layout is reordered inside the step. Declines (letting the
  * reference kernel run) for non-float32 data, weights that are not constant, more than 3
  * spatial dims, and cases where oneDNN itself would fall back to its slow reference loop.
+ * A fused Conv's post-op chain (node->fusion, see conv.c) becomes oneDNN post-ops: eltwise
+ * relu / relu(alpha) / clip_v2 / logistic / linear+clip (HardSigmoid) / swish (SiLU), and
+ * binary add for a residual, whose layout the primitive picks (reordered in when the
+ * producer's differs).
  */
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
 #include "conv.h"
 
+/* The addend of a fused Add: what the primitive reads, and how the input gets there. */
+typedef struct conv_residual {
+    int input;      /* node input index */
+    int sum;        /* a sum post-op: the addend is put into dst before the convolution */
+    size_t bytes;   /* sum without reorder: bytes copied into dst */
+    int arg;        /* binary: DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1 */
+    dnnl_memory_t mem, user;
+    dnnl_primitive_t reorder; /* NULL when the input already has the layout */
+    void *buf;                /* owned: the reordered addend */
+} conv_residual;
+
 typedef struct conv_dnnl_state {
+    int n_res;
+    conv_residual res[ONYXI_MAX_POST_OPS];
     dnnl_primitive_t prim;
     dnnl_memory_t src, wei, bias, dst, scratch;
     dnnl_memory_desc_t dst_md; /* the output's layout when blocked (x->out[0]->layout) */
@@ -30,8 +47,120 @@ static void conv_fini_dnnl(onyxi_exec *x) {
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     onyxi_free(st->src_buf);
+    for (int i = 0; i < st->n_res; i++) {
+        conv_residual *r = &st->res[i];
+        if (r->reorder) dnnl_primitive_destroy(r->reorder);
+        if (r->mem) dnnl_memory_destroy(r->mem);
+        if (r->user) dnnl_memory_destroy(r->user);
+        onyxi_free(r->buf);
+    }
     onyxi_free(st);
     x->state = NULL;
+}
+
+/* The node's fused chain as oneDNN post-ops (*po stays NULL without one); ONYX_UNSUPPORTED for
+ * a chain oneDNN would not compute like the reference kernel. */
+static onyx_status post_ops(onyxi_exec *x, conv_dnnl_state *st, int rank, const int64_t *ddims,
+                            int use_sum, dnnl_post_ops_t *po) {
+    const onyxi_fusion *f = x->node->fusion;
+    onyxi_err *e = x->err;
+    *po = NULL;
+    if (!f || f->n_post == 0) return ONYX_OK;
+    ONYXI_CHECK(onyxi_conv_post_check(x->node, x->n_in, x->in, rank, ddims, e));
+    for (int i = 0; i < f->n_post; i++)
+        if (f->post[i].kind == ONYXI_POST_CLIP && !(f->post[i].alpha <= f->post[i].beta))
+            return ONYX_UNSUPPORTED; /* Clip's "hi everywhere" reading of lo > hi */
+    ONYXI_DNNL(dnnl_post_ops_create(po), e);
+    int len = 0; /* entries so far: a post-op's index in the chain */
+    for (int i = 0; i < f->n_post; i++) {
+        const onyxi_post_op *p = &f->post[i];
+        dnnl_status_t ds = dnnl_success;
+        switch (p->kind) {
+        case ONYXI_POST_RELU:
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_relu, 0, 0);
+            break;
+        case ONYXI_POST_LEAKY_RELU:
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_relu, p->alpha, 0);
+            break;
+        case ONYXI_POST_CLIP:
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_clip_v2, p->alpha, p->beta);
+            break;
+        case ONYXI_POST_SIGMOID:
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_logistic, 0, 0);
+            break;
+        case ONYXI_POST_HARD_SIGMOID: /* 2.6 has no hardsigmoid: linear, then clip to [0, 1] */
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_linear, p->alpha, p->beta);
+            if (ds == dnnl_success) {
+                len++;
+                ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_clip, 0.f, 1.f);
+            }
+            break;
+        case ONYXI_POST_SILU:
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_swish, 1.f, 0);
+            break;
+        case ONYXI_POST_ADD: {
+            conv_residual *r = &st->res[st->n_res++];
+            r->input = p->input;
+            if (use_sum && i == 0) {
+                /* sum must come first to stay jit; dst holds the addend when it runs */
+                r->sum = 1;
+                ds = dnnl_post_ops_append_sum(*po, 1.f);
+                break;
+            }
+            /* the primitive picks the addend's layout (the dst's): a full-size addend in
+             * another layout would push it onto a slow gemm path; checked after creation */
+            dnnl_memory_desc_t md;
+            ONYXI_CHECK(onyxi_dnnl_md_dims(&md, rank, ddims, dnnl_format_tag_any, e));
+            ds = dnnl_post_ops_append_binary(*po, dnnl_binary_add, &md);
+            r->arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(len) | DNNL_ARG_SRC_1;
+            break;
+        }
+        }
+        ONYXI_DNNL(ds, e);
+        len++;
+    }
+    return ONYX_OK;
+}
+
+/* Memory for residual r in the layout the primitive chose, with a reorder from the input's
+ * layout when they differ. */
+static onyx_status residual_init(onyxi_exec *x, const_dnnl_primitive_desc_t pd, conv_residual *r) {
+    onyxi_err *e = x->err;
+    dnnl_engine_t eng = x->backend->engine;
+    const dnnl_memory_desc_t *want =
+        r->sum ? dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0)
+               : dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, r->arg);
+    dnnl_memory_desc_t have;
+    ONYXI_CHECK(onyxi_dnnl_md_of(&have, x->in[r->input], e));
+    if (!want || want->ndims == 0)
+        return onyxi_fail(e, ONYX_BACKEND, "oneDNN gave no layout for the fused Add's input");
+    if (r->sum && dnnl_memory_desc_equal(want, &have)) {
+        r->bytes = dnnl_memory_desc_get_size(want); /* copied into dst as it is */
+        return ONYX_OK;
+    }
+    if (r->sum) {
+        /* reordered straight into dst (st->dst at run time) */
+        dnnl_primitive_desc_t rpd = NULL;
+        ONYXI_DNNL(dnnl_reorder_primitive_desc_create(&rpd, &have, eng, want, eng, NULL), e);
+        dnnl_status_t ds = dnnl_primitive_create(&r->reorder, rpd);
+        dnnl_primitive_desc_destroy(rpd);
+        ONYXI_DNNL(ds, e);
+        ONYXI_DNNL(dnnl_memory_create(&r->user, &have, eng, DNNL_MEMORY_NONE), e);
+        return ONYX_OK;
+    }
+    ONYXI_DNNL(dnnl_memory_create(&r->mem, want, eng, DNNL_MEMORY_NONE), e);
+    if (dnnl_memory_desc_equal(want, &have)) return ONYX_OK;
+    dnnl_primitive_desc_t rpd = NULL;
+    ONYXI_DNNL(dnnl_reorder_primitive_desc_create(&rpd, &have, eng, want, eng, NULL), e);
+    dnnl_status_t ds = dnnl_primitive_create(&r->reorder, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    ONYXI_DNNL(ds, e);
+    ONYXI_DNNL(dnnl_memory_create(&r->user, &have, eng, DNNL_MEMORY_NONE), e);
+    size_t n = dnnl_memory_desc_get_size(want);
+    if (!(r->buf = onyxi_malloc(n ? n : 1)))
+        return onyxi_fail(e, ONYX_NOMEM, "out of memory for a reordered residual");
+    ONYXI_DNNL(dnnl_memory_set_data_handle(r->mem, r->buf), e);
+    return ONYX_OK;
 }
 
 static onyx_status conv_init_dnnl(onyxi_exec *x) {
@@ -84,9 +213,21 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
                    &cd, dnnl_forward_inference, dnnl_convolution_direct, &src_any, &wei_any,
                    B ? &bias_md : NULL, &dst_md, strides, dil, pl, pr),
                e);
+    /* an Add first in the chain is a sum post-op (the residual copied or reordered into dst,
+     * which keeps the layout the convolution prefers); else, or when that has no fast
+     * implementation, a binary add whose addend layout the primitive chooses */
     dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &cd, NULL, &pd));
-    onyx_status rc = ONYX_OK;
+    onyx_status rc = ONYX_UNSUPPORTED;
+    for (int use_sum = 1; use_sum >= 0 && rc == ONYX_UNSUPPORTED; use_sum--) {
+        dnnl_post_ops_t po = NULL;
+        memset(st->res, 0, sizeof st->res);
+        st->n_res = 0;
+        onyxi_err_clear(e);
+        rc = post_ops(x, st, X->rank, ddims, use_sum, &po);
+        if (rc == ONYX_OK) rc = onyxi_dnnl_make_pd(x, &cd, po, &pd);
+        if (po) dnnl_post_ops_destroy(po);
+    }
+    if (rc != ONYX_OK) return rc;
     const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
@@ -132,6 +273,7 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
     if (rc == ONYX_OK)
         rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr_md, eng, DNNL_MEMORY_NONE),
                               "dnnl_memory_create", e);
+    for (int i = 0; rc == ONYX_OK && i < st->n_res; i++) rc = residual_init(x, pd, &st->res[i]);
     if (rc == ONYX_OK)
         rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
     if (rc == ONYX_OK) {
@@ -154,12 +296,35 @@ static onyx_status conv_run_dnnl(onyxi_exec *x) {
     }
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->src},
-                               {DNNL_ARG_WEIGHTS, st->wei},
-                               {DNNL_ARG_DST, st->dst},
-                               {DNNL_ARG_SCRATCHPAD, st->scratch},
-                               {DNNL_ARG_BIAS, st->bias}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, stream, st->bias ? 5 : 4, args), x->err);
+    dnnl_exec_arg_t args[5 + ONYXI_MAX_POST_OPS] = {{DNNL_ARG_SRC, st->src},
+                                                    {DNNL_ARG_WEIGHTS, st->wei},
+                                                    {DNNL_ARG_DST, st->dst},
+                                                    {DNNL_ARG_SCRATCHPAD, st->scratch}};
+    int n = 4;
+    if (st->bias) args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, st->bias};
+    for (int i = 0; i < st->n_res; i++) {
+        conv_residual *r = &st->res[i];
+        void *data = x->in[r->input]->data;
+        if (r->sum) {
+            if (!r->reorder) {
+                memcpy(x->out[0]->data, data, r->bytes);
+                continue;
+            }
+            ONYXI_DNNL(dnnl_memory_set_data_handle(r->user, data), x->err);
+            dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, r->user}, {DNNL_ARG_TO, st->dst}};
+            ONYXI_DNNL(dnnl_primitive_execute(r->reorder, stream, 2, ra), x->err);
+            continue;
+        }
+        if (r->reorder) {
+            ONYXI_DNNL(dnnl_memory_set_data_handle(r->user, data), x->err);
+            dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, r->user}, {DNNL_ARG_TO, r->mem}};
+            ONYXI_DNNL(dnnl_primitive_execute(r->reorder, stream, 2, ra), x->err);
+        } else {
+            ONYXI_DNNL(dnnl_memory_set_data_handle(r->mem, data), x->err);
+        }
+        args[n++] = (dnnl_exec_arg_t){r->arg, r->mem};
+    }
+    ONYXI_DNNL(dnnl_primitive_execute(st->prim, stream, n, args), x->err);
     ONYXI_DNNL(dnnl_stream_wait(stream), x->err);
     return ONYX_OK;
 }

@@ -67,6 +67,7 @@ static onyxi_load_limits load_limits(const onyx_options *o, unsigned flags) {
     onyxi_load_limits l = {0};
     l.max_nodes = o ? o->max_nodes : 0;
     l.max_depth = o ? o->max_depth : 0;
+    l.passes_off = o ? o->passes_off : 0;
     l.max_file_bytes = (size_t)1 << 34;
     l.allow_unsupported = (flags & ONYX_LOAD_ALLOW_UNSUPPORTED) != 0;
     return l;
@@ -277,6 +278,13 @@ onyx_status onyx_options_set_load_limits(onyx_options *o, int max_nodes, int max
     if (max_nodes < 0 || max_depth < 0) return ONYX_INVALID_ARG;
     o->max_nodes = max_nodes;
     o->max_depth = max_depth;
+    return ONYX_OK;
+}
+
+onyx_status onyx_options_set_passes(onyx_options *o, unsigned mask) {
+    if (!options_ok(o)) return ONYX_MISUSE;
+    if (mask & ~(unsigned)ONYX_PASS_ALL) return ONYX_INVALID_ARG;
+    o->passes_off = ONYX_PASS_ALL & ~mask;
     return ONYX_OK;
 }
 

@@ -38,6 +38,7 @@ void onyxi_graph_free(onyxi_graph *g) {
         onyxi_free(n->outputs);
         for (int a = 0; a < n->n_attrs && n->attrs; a++) free_attr(&n->attrs[a]);
         onyxi_free(n->attrs);
+        onyxi_free(n->fusion);
     }
     for (int i = 0; i < g->n_opsets && g->opsets; i++) onyxi_free(g->opsets[i].domain);
     onyxi_free(g->values);

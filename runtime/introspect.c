@@ -9,6 +9,7 @@
 #include "log.h"
 #include "model.h"
 #include "profile.h"
+#include "reorder.h"
 #include "session.h"
 
 static int model_ok(const onyx_model *m) { return onyxi_model_valid(m) && m->graph; }
@@ -24,25 +25,36 @@ static const onyxi_node *node_at(const onyx_model *m, int i) {
     return &m->graph->nodes[m->graph->order[i]];
 }
 
+/* A node the graph passes removed still shows the wiring it had in the file (a fused Relu
+ * reads the Conv's old output, a folded node writes its constants); a fused host shows its
+ * extra inputs (a residual). */
+static int n_inputs(const onyxi_node *n) {
+    return n->fusion && n->fusion->role != ONYXI_FUSION_HOST ? n->fusion->n_inputs : n->n_inputs;
+}
+
+static int n_outputs(const onyxi_node *n) {
+    return n->fusion && n->fusion->role != ONYXI_FUSION_HOST ? n->fusion->n_outputs : n->n_outputs;
+}
+
 int onyx_model_node_input_count(const onyx_model *m, int i) {
     const onyxi_node *n = node_at(m, i);
-    return n ? n->n_inputs : -1;
+    return n ? n_inputs(n) : -1;
 }
 
 int onyx_model_node_output_count(const onyx_model *m, int i) {
     const onyxi_node *n = node_at(m, i);
-    return n ? n->n_outputs : -1;
+    return n ? n_outputs(n) : -1;
 }
 
 const char *onyx_model_node_input_name(const onyx_model *m, int i, int k) {
     const onyxi_node *n = node_at(m, i);
-    if (!n || k < 0 || k >= n->n_inputs) return NULL;
+    if (!n || k < 0 || k >= n_inputs(n)) return NULL;
     return n->inputs[k] < 0 ? "" : m->graph->values[n->inputs[k]].name;
 }
 
 const char *onyx_model_node_output_name(const onyx_model *m, int i, int k) {
     const onyxi_node *n = node_at(m, i);
-    if (!n || k < 0 || k >= n->n_outputs) return NULL;
+    if (!n || k < 0 || k >= n_outputs(n)) return NULL;
     return n->outputs[k] < 0 ? "" : m->graph->values[n->outputs[k]].name;
 }
 
@@ -69,6 +81,7 @@ int onyx_session_step_node(const onyx_session *s, int i) {
 
 const char *onyx_session_step_impl(const onyx_session *s, int i) {
     const onyxi_step *st = step_at(s, i);
+    if (st && st->skip) return "zero-copy"; /* producers write into its output directly */
     return st && st->impl ? st->impl->name : NULL;
 }
 
@@ -100,9 +113,15 @@ const onyx_tensor *onyx_session_step_output(const onyx_session *s, int i, int k)
 onyx_node_state onyx_session_node_state(const onyx_session *s, int i) {
     if (!session_ok(s) || !s->planned || i < 0 || i >= s->g->n_nodes) return ONYX_NODE_NOT_PLANNED;
     int node = s->g->order[i];
+    /* the load-time passes: absorbed into another node's step, or an Identity/Dropout whose
+     * readers take its input (merged away just as well); folded at load like at plan time */
+    const onyxi_fusion *f = s->g->nodes[node].fusion;
+    if (f && (f->role == ONYXI_FUSION_ABSORBED || f->role == ONYXI_FUSION_DROPPED))
+        return ONYX_NODE_FUSED;
+    if (f && f->role == ONYXI_FUSION_FOLDED) return ONYX_NODE_FOLDED;
     for (int k = 0; k < s->n_steps; k++)
         if (s->steps[k].node == node) return ONYX_NODE_EXECUTED;
-    /* a planned node that no step runs was computed at plan time (no fusion pass yet) */
+    /* a planned node that no step runs was computed at plan time */
     return ONYX_NODE_FOLDED;
 }
 
@@ -130,7 +149,11 @@ static int is_elementwise(const char *op) {
 double onyx_session_step_flops(const onyx_session *s, int i) {
     const onyxi_step *st = step_at(s, i);
     if (!st) return -1;
-    const char *op = s->g->nodes[st->node].op_type;
+    /* reorders and zero-copy steps only move data */
+    if (st->skip || st->impl == &onyxi_reorder_to_plain) return 0;
+    /* the registry's name: a fused node's op_type names its whole chain ("Conv+Relu") */
+    const onyxi_node *nd = &s->g->nodes[st->node];
+    const char *op = nd->op ? nd->op->op_type : nd->op_type;
     const onyx_tensor *y = st->x.n_out > 0 ? st->x.out[0] : NULL;
     const onyx_tensor *a = st->x.n_in > 0 ? st->x.in[0] : NULL;
     const onyx_tensor *w = st->x.n_in > 1 ? st->x.in[1] : NULL;
@@ -180,7 +203,7 @@ onyx_status onyx_session_plan_tensor(const onyx_session *s, int i, const char **
     if (!session_ok(s)) return ONYX_MISUSE;
     if (!s->planned || i < 0 || i >= s->n_records) return ONYX_INVALID_ARG;
     const onyxi_plan_record *r = &s->records[i];
-    if (name) *name = s->g->values[r->value].name;
+    if (name) *name = s->vals[r->value].name; /* reorder temps carry their source's name */
     if (offset) *offset = r->offset;
     if (nbytes) *nbytes = r->nbytes;
     if (first_step) *first_step = r->first;

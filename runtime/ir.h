@@ -84,6 +84,45 @@ typedef struct onyxi_value {
 
 struct onyxi_op;
 
+/* ---- what the graph passes (runtime/passes.c) did to a node ---- */
+
+/* Most post-ops one fused node carries. */
+#define ONYXI_MAX_POST_OPS 8
+
+/* Element-wise operations applied to a node's output, in order, inside its own step. */
+typedef enum onyxi_post_kind {
+    ONYXI_POST_RELU = 1,
+    ONYXI_POST_LEAKY_RELU,   /* v < 0 ? alpha * v : v */
+    ONYXI_POST_CLIP,         /* bounds alpha (min) <= beta (max), infinite when absent */
+    ONYXI_POST_SIGMOID,
+    ONYXI_POST_HARD_SIGMOID, /* max(0, min(1, alpha * v + beta)) */
+    ONYXI_POST_SILU,         /* v * sigmoid(v), from Mul(y, Sigmoid(y)) */
+    ONYXI_POST_ADD,          /* v + node input `input`, a tensor of the output's shape */
+} onyxi_post_kind;
+
+typedef struct onyxi_post_op {
+    onyxi_post_kind kind;
+    float alpha, beta;
+    int input; /* ONYXI_POST_ADD: index into the node's inputs of the addend */
+} onyxi_post_op;
+
+typedef enum onyxi_fusion_role {
+    ONYXI_FUSION_HOST = 1, /* runs absorbed nodes: post-ops, or a folded BatchNormalization */
+    ONYXI_FUSION_ABSORBED, /* merged into node `host`'s step; has no inputs or outputs left */
+    ONYXI_FUSION_FOLDED,   /* evaluated at load; its outputs became initializers */
+    ONYXI_FUSION_DROPPED,  /* an Identity/Dropout whose consumers now read its input */
+} onyxi_fusion_role;
+
+typedef struct onyxi_fusion {
+    onyxi_fusion_role role;
+    int host;   /* ONYXI_FUSION_ABSORBED: index of the node that absorbed this one */
+    /* a removed node's inputs/outputs arrays keep its original wiring (n_inputs/n_outputs
+     * are 0 so that nothing plans it); these are their lengths, for introspection */
+    int n_inputs, n_outputs;
+    int n_post; /* ONYXI_FUSION_HOST: post-ops applied to output 0, in order */
+    onyxi_post_op post[ONYXI_MAX_POST_OPS];
+} onyxi_fusion;
+
 typedef struct onyxi_node {
     char *name;     /* owned, "" when the model gave none */
     char *op_type;  /* owned */
@@ -95,6 +134,10 @@ typedef struct onyxi_node {
     onyxi_attr *attrs;    /* owned */
     int64_t opset;        /* the model's opset for this node's domain */
     const struct onyxi_op *op; /* borrowed: registry; NULL when this build cannot run it */
+    /* owned: NULL unless a graph pass changed the node. A host's op_type then names the
+     * fused chain ("Conv+Add+Relu"); an absorbed, folded or dropped node keeps its op_type,
+     * has n_inputs = n_outputs = 0 and an op that does nothing (onyxi_passes_retired_op). */
+    onyxi_fusion *fusion;
 } onyxi_node;
 
 typedef struct onyxi_opset {
@@ -126,6 +169,7 @@ typedef struct onyxi_load_limits {
     size_t max_file_bytes;  /* refuse larger model files */
     int allow_unsupported;  /* keep loading when an op has no implementation (for `onyx info`) */
     int max_depth;          /* refuse messages nested deeper (0 = the loader's maximum, 100) */
+    unsigned passes_off;    /* ONYX_PASS_* bits of graph passes not to run (0 = run all) */
 } onyxi_load_limits;
 
 /* Frees a graph and everything it owns. NULL is a no-op. */

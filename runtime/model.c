@@ -1,6 +1,7 @@
 /*
  * Model loading pipeline: bytes -> onnx/ loader (parse + validate) -> deterministic order
- * (cycle check) -> op resolution (registry + attribute checks) -> declaration views.
+ * (cycle check) -> op resolution (registry + attribute checks) -> graph passes (folding,
+ * fusion: passes.h) -> declaration views.
  * A failed load still returns a handle that carries the message (SQLite's rule).
  */
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "../onnx/loader.h"
 #include "alloc.h"
 #include "model.h"
+#include "passes.h"
 #include "weights.h"
 
 int onyxi_model_valid(const onyx_model *m) { return m && m->magic == ONYXI_MODEL_MAGIC; }
@@ -74,6 +76,7 @@ onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model
     onyx_status rc = onyxi_onnx_load(bytes, nbytes, model_dir, limits, &m->graph, &m->err);
     if (rc == ONYX_OK) rc = onyxi_graph_order(m->graph, &m->err);
     if (rc == ONYX_OK) rc = onyxi_graph_resolve_ops(m->graph, limits->allow_unsupported, &m->err);
+    if (rc == ONYX_OK) rc = onyxi_graph_passes(m->graph, limits->passes_off, &m->err);
     if (rc == ONYX_OK) rc = build_views(m, &m->err);
     if (rc == ONYX_OK && !(m->weights = onyxi_weights_create()))
         rc = onyxi_fail(&m->err, ONYX_NOMEM, "out of memory creating the weight cache");

@@ -286,6 +286,25 @@ ONYX_API onyx_status onyx_options_set_memory_limit(onyx_options *o, size_t bytes
  * Returns ONYX_OK, ONYX_INVALID_ARG (negative values), ONYX_MISUSE (NULL options). */
 ONYX_API onyx_status onyx_options_set_load_limits(onyx_options *o, int max_nodes, int max_depth);
 
+/* Graph passes run once when a model loads; every session of the model shares the result.
+ * Values are fixed and only ever added to. */
+enum {
+    ONYX_PASS_DROP_IDENTITY = 1u << 0,  /* Identity, inference Dropout: readers take the input */
+    ONYX_PASS_FOLD_CONSTANTS = 1u << 1, /* nodes of constant inputs become initializers */
+    ONYX_PASS_FOLD_BN = 1u << 2,        /* Conv -> BatchNormalization: one Conv, new weights */
+    ONYX_PASS_FUSE_ACT = 1u << 3,       /* Conv -> Relu/Clip/Sigmoid/HardSigmoid/LeakyRelu/SiLU */
+    ONYX_PASS_FUSE_ADD = 1u << 4,       /* Conv -> Add of a same-shape tensor (a residual) */
+    ONYX_PASS_ALL = (1u << 5) - 1u,
+};
+
+/* The graph passes onyx_model_load_*_opts runs (ONYX_PASS_* bits; default ONYX_PASS_ALL, 0 =
+ * none). Fused nodes report ONYX_NODE_FUSED, and a step that runs a fused chain names it in
+ * its node's op type ("Conv+Add+Relu"). The environment variable
+ * ONYX_DISABLE_PASSES=fold_bn,fuse_act,... (names as above in lower case, or "all") turns
+ * passes off for every load, whatever the options say.
+ * Returns ONYX_OK, ONYX_INVALID_ARG (unknown bits), ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_passes(onyx_options *o, unsigned mask);
+
 /* onyx_model_load_file / onyx_model_load_memory with the load limits of o (NULL = defaults)
  * and flags (ONYX_LOAD_*). Same ownership and status codes. */
 ONYX_API onyx_status onyx_model_load_file_opts(const char *path, const onyx_options *o,

@@ -19,6 +19,7 @@ struct onyx_options {
     onyx_backend backend;
     int profiling; /* onyx_options_set_profiling */
     size_t memory_limit; /* onyx_options_set_memory_limit; 0 = physical memory */
+    unsigned passes_off; /* ONYX_PASS_* bits turned off by onyx_options_set_passes */
     int max_nodes;       /* onyx_options_set_load_limits; 0 = default */
     int max_depth;
 };

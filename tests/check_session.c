@@ -311,6 +311,7 @@ START_TEST(test_session_zero_copy_concat_and_in_place) {
      * the second Sigmoid overwrites its input */
     float shared[5], separate[5], fast[5];
     int in_place = 0;
+    unsetenv("ONYX_DISABLE_PASSES"); /* sharing is on by default */
     ck_assert_str_eq(run_branches(ONYX_BACKEND_REFERENCE, shared, &in_place), "zero-copy");
     ck_assert(in_place);
     /* the same results with memory sharing turned off */

@@ -1,0 +1,738 @@
+/*
+ * Graph passes run at load (runtime/passes.c): drop_identity, fold_constants, fold_bn and the
+ * Conv post-op fusions fuse_act / fuse_add, each on small hand-built models; the fused chains
+ * in the reference kernel (same bits as the unfused nodes) and in oneDNN (within the node-test
+ * tolerance), the switches (options and ONYX_DISABLE_PASSES) and what introspection reports.
+ */
+#define _POSIX_C_SOURCE 200809L /* setenv */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbbuild.h"
+#include "testutil.h"
+
+#define FLOAT ONYX_DTYPE_FLOAT32
+#define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
+#define ATTR_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
+#define ATTR_FLOAT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
+
+/* ---- building and running models ---- */
+
+/* Backing store for initializer data: mb_raw does not copy, so it must outlive mb_pack. */
+static float store[8][4096];
+static int n_store;
+
+static float *fill(size_t n, unsigned seed, float lo, float hi) {
+    ck_assert_int_lt(n_store, 8);
+    ck_assert_uint_le(n, 4096);
+    float *p = store[n_store++];
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
+    }
+    return p;
+}
+
+static float *floats(size_t n, const float *v) {
+    float *p = fill(n, 0, 0, 0);
+    memcpy(p, v, n * sizeof *p);
+    return p;
+}
+
+static void init_tensor(mb *b, const char *name, int rank, const int64_t *dims, const float *data) {
+    int64_t count = 1;
+    for (int d = 0; d < rank; d++)
+        count *= dims[d];
+    mb_raw(mb_tensor(b, 1, name, FLOAT, rank, dims), data, (size_t)count * sizeof(float));
+}
+
+static void attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, int64_t v) {
+    static int64_t vals[64][8];
+    static int used;
+    int64_t *p = vals[used++ % 64];
+    for (int i = 0; i < count; i++)
+        p[i] = v;
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_INTS);
+    a->n_ints = (size_t)count;
+    a->ints = p;
+}
+
+static void attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) {
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_FLOAT);
+    a->has_f = 1;
+    a->f = v;
+}
+
+/* A model with input x [N, C, H, W] (N symbolic "batch" when sym) and Conv "conv" (weights
+ * W [M, C/group, k, k], bias B, same padding) writing `out`; seeded random weights. */
+static mb *conv_model(int opset, const int64_t *xd, int64_t m, int k, int group, int sym,
+                      unsigned seed, const char *out) {
+    n_store = 0;
+    mb *b = mb_new(opset);
+    static const char *const params[4] = {"batch", NULL, NULL, NULL};
+    int64_t d[4] = {sym ? -1 : xd[0], xd[1], xd[2], xd[3]};
+    mb_value(b, 0, "x", FLOAT, 4, d, sym ? params : NULL);
+    int64_t wd[4] = {m, xd[1] / group, k, k};
+    init_tensor(b, "W", 4, wd, fill((size_t)(m * wd[1] * k * k), seed, -0.5f, 0.5f));
+    init_tensor(b, "B", 1, &m, fill((size_t)m, seed + 1, -0.5f, 0.5f));
+    Onnx__NodeProto *c = mb_node(b, "Conv", "conv", "x,W,B", out);
+    attr_ints(b, c, "kernel_shape", 2, k);
+    attr_ints(b, c, "pads", 4, k / 2);
+    if (group > 1) {
+        Onnx__AttributeProto *a = mb_attr(b, c, "group", ATTR_INT);
+        a->has_i = 1;
+        a->i = group;
+    }
+    return b;
+}
+
+/* Declares output y of shape [N, m, H, W] like conv_model's input. */
+static void conv_output(mb *b, const char *name, const int64_t *xd, int64_t m, int sym) {
+    static const char *const params[4] = {"batch", NULL, NULL, NULL};
+    int64_t d[4] = {sym ? -1 : xd[0], m, xd[2], xd[3]};
+    mb_value(b, 1, name, FLOAT, 4, d, sym ? params : NULL);
+}
+
+/* Packs b and loads it with the given passes (ONYX_PASS_* bits). */
+static onyx_model *load(mb *b, unsigned passes) {
+    size_t len = 0;
+    uint8_t *bytes = mb_pack(b, &len);
+    onyx_options *o = NULL;
+    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_passes(o, passes), ONYX_OK);
+    onyx_model *m = NULL;
+    onyx_status rc = onyx_model_load_memory_opts(bytes, len, o, 0, &m);
+    ck_assert_msg(rc == ONYX_OK, "load: %s", onyx_model_errmsg(m));
+    onyx_options_free(o);
+    free(bytes);
+    return m;
+}
+
+/* Runs m on x (shape xd, rank 4) with backend be; copies output 0 into y (n floats) and
+ * returns the session (free it). */
+static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const int64_t *xd,
+                         float *y, size_t n) {
+    onyx_options *o = NULL;
+    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_backend(o, be), ONYX_OK);
+    onyx_session *s = NULL;
+    onyx_status rc = onyx_session_create(m, o, &s);
+    onyx_options_free(o);
+    ck_assert_msg(rc == ONYX_OK, "create: %s", onyx_session_errmsg(s));
+    size_t bytes = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]) * sizeof(float);
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, 4, x, bytes), ONYX_OK);
+    rc = onyx_session_run(s);
+    ck_assert_msg(rc == ONYX_OK, "run: %s", onyx_session_errmsg(s));
+    const onyx_tensor *t = onyx_session_output(s, 0);
+    ck_assert_uint_eq(onyx_tensor_nbytes(t), n * sizeof(float));
+    memcpy(y, onyx_tensor_data(t), n * sizeof(float));
+    return s;
+}
+
+/* The execution-order index of the node named name. */
+static int node_index(const onyx_model *m, const char *name) {
+    for (int i = 0; i < onyx_model_node_count(m); i++)
+        if (strcmp(onyx_model_node_name(m, i), name) == 0) return i;
+    ck_abort_msg("no node %s", name);
+    return -1;
+}
+
+/* Steps whose implementation is impl. */
+static int steps_with(const onyx_session *s, const char *impl) {
+    int n = 0;
+    for (int i = 0; i < onyx_session_step_count(s); i++)
+        n += strcmp(onyx_session_step_impl(s, i), impl) == 0;
+    return n;
+}
+
+static void assert_state(const onyx_session *s, const onyx_model *m, const char *node,
+                         onyx_node_state want) {
+    ck_assert_msg(onyx_session_node_state(s, node_index(m, node)) == want,
+                  "node %s: state %d, want %d", node,
+                  (int)onyx_session_node_state(s, node_index(m, node)), (int)want);
+}
+
+/* Runs the model of b with every pass and with none, under the reference and the default
+ * backend: the fused reference run must give exactly the unfused reference bits (exact = 1)
+ * or agree within the node-test tolerance; oneDNN within that tolerance. Returns the number
+ * of steps of the fused reference plan; *dnnl_steps counts dnnl steps of the fused default
+ * plan. The fused model is left in *fused (free it). */
+static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, int exact,
+                         onyx_model **fused, int *dnnl_steps) {
+    onyx_model *on = load(b_on, ONYX_PASS_ALL), *off = load(b_off, 0);
+    size_t nx = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]);
+    float *x = malloc(nx * sizeof *x), *want = malloc(n_out * sizeof *want);
+    float *got = malloc(n_out * sizeof *got);
+    unsigned s = 7;
+    for (size_t i = 0; i < nx; i++) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = -2.0f + 4.0f * (float)(s >> 8) / (float)(1u << 24);
+    }
+    onyx_session_free(run(off, ONYX_BACKEND_REFERENCE, x, xd, want, n_out));
+    onyx_session *sr = run(on, ONYX_BACKEND_REFERENCE, x, xd, got, n_out);
+    int steps = onyx_session_step_count(sr);
+    onyx_session_free(sr);
+    for (size_t i = 0; i < n_out; i++) {
+        if (exact)
+            ck_assert_msg(memcmp(&got[i], &want[i], sizeof(float)) == 0,
+                          "ref element %zu: fused %.9g, unfused %.9g", i, got[i], want[i]);
+        else
+            ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-6f + 1e-4f * fabsf(want[i]),
+                          "ref element %zu: fused %.9g, unfused %.9g", i, got[i], want[i]);
+    }
+    onyx_session *sd = run(on, ONYX_BACKEND_AUTO, x, xd, got, n_out);
+    *dnnl_steps = steps_with(sd, "dnnl");
+    onyx_session_free(sd);
+    /* tolerance of the ONNX node tests */
+    for (size_t i = 0; i < n_out; i++)
+        ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-7f + 1e-3f * fabsf(want[i]) + 1e-5f,
+                      "dnnl element %zu: fused %.9g, unfused ref %.9g", i, got[i], want[i]);
+    free(x);
+    free(want);
+    free(got);
+    onyx_model_free(off);
+    *fused = on;
+    return steps;
+}
+
+/* ---- a 1x1 convolution small enough to compute by hand ---- */
+
+/* x [1,1,1,4] -> Conv(W = 2, B = -1) -> "c"; x = [-1, 0, 1, 2] gives c = [-3, -1, 1, 3]. */
+static const float HAND_X[4] = {-1, 0, 1, 2};
+static const int64_t HAND_XD[4] = {1, 1, 1, 4};
+
+static mb *hand_conv(int opset) {
+    n_store = 0;
+    mb *b = mb_new(opset);
+    mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
+    static const int64_t wd[4] = {1, 1, 1, 1}, one = 1;
+    init_tensor(b, "W", 4, wd, floats(1, (const float[]){2}));
+    init_tensor(b, "B", 1, &one, floats(1, (const float[]){-1}));
+    mb_node(b, "Conv", "conv", "x,W,B", "c");
+    return b;
+}
+
+static void hand_run(onyx_model *m, onyx_backend be, const float *want) {
+    float y[4];
+    onyx_session_free(run(m, be, HAND_X, HAND_XD, y, 4));
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq_tol(y[i], want[i], 1e-6);
+}
+
+/* ---- drop_identity ---- */
+
+START_TEST(test_drop_identity_readers_take_input) {
+    mb *b = hand_conv(13);
+    mb_node(b, "Identity", "id", "c", "i");
+    mb_node(b, "Dropout", "drop", "i", "d");
+    mb_node(b, "Identity", "id_out", "d", "y2");
+    mb_node(b, "Sigmoid", "sig", "d", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    mb_value(b, 1, "y2", FLOAT, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_DROP_IDENTITY);
+    ck_assert_int_eq(onyx_model_node_count(m), 5); /* the public node list keeps every node */
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    float y[4], y2[4];
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, HAND_XD, 4, HAND_X, sizeof HAND_X),
+                     ONYX_OK);
+    ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
+    memcpy(y, onyx_tensor_data(onyx_session_output(s, 0)), sizeof y);
+    memcpy(y2, onyx_tensor_data(onyx_session_output(s, 1)), sizeof y2);
+    static const float c[4] = {-3, -1, 1, 3};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq_tol(y[i], 1.0f / (1.0f + expf(-c[i])), 1e-6);
+        ck_assert_float_eq(y2[i], c[i]);
+    }
+    assert_state(s, m, "id", ONYX_NODE_FUSED);
+    assert_state(s, m, "drop", ONYX_NODE_FUSED);
+    /* an Identity writing a graph output keeps its name alive: it stays */
+    assert_state(s, m, "id_out", ONYX_NODE_EXECUTED);
+    assert_state(s, m, "sig", ONYX_NODE_EXECUTED);
+    ck_assert_int_eq(onyx_session_step_count(s), 3);
+    /* a dropped node still shows its wiring from the file; its reader now takes the input */
+    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "id"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "sig"), 0), "c");
+    ck_assert_str_eq(onyx_tensor_name(onyx_model_output(m, 1)), "y2");
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_drop_identity_keeps_used_mask) {
+    mb *b = hand_conv(13);
+    mb_node(b, "Dropout", "drop", "c", "d,mask");
+    mb_node(b, "Not", "not", "mask", "y2");
+    mb_node(b, "Relu", "relu", "d", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    mb_value(b, 1, "y2", ONYX_DTYPE_BOOL, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_DROP_IDENTITY);
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "drop", ONYX_NODE_EXECUTED);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ---- fold_constants ---- */
+
+START_TEST(test_fold_constants_at_load) {
+    /* y = x * (Constant 3 + w) with w = 0.5: Constant and Add fold into one initializer */
+    n_store = 0;
+    mb *b = mb_new(13);
+    static const int64_t one = 1;
+    mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
+    init_tensor(b, "w", 1, &one, floats(1, (const float[]){0.5f}));
+    Onnx__NodeProto *k = mb_node(b, "Constant", "k", NULL, "kv");
+    Onnx__AttributeProto *a = mb_attr(b, k, "value_float", ATTR_FLOAT);
+    a->has_f = 1;
+    a->f = 3.0f;
+    mb_node(b, "Add", "add", "kv,w", "s");
+    mb_node(b, "Mul", "mul", "x,s", "y");
+    k = mb_node(b, "Constant", "kout", NULL, "y2"); /* a graph output: stays a node */
+    a = mb_attr(b, k, "value_float", ATTR_FLOAT);
+    a->has_f = 1;
+    a->f = 7.0f;
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    mb_value(b, 1, "y2", FLOAT, 0, NULL, NULL);
+    onyx_model *m = load(b, ONYX_PASS_FOLD_CONSTANTS);
+    /* w went unread (its memory is given back); s is the folded initializer */
+    ck_assert_int_eq(onyx_model_initializer_count(m), 1);
+    const onyx_tensor *init = onyx_model_initializer(m, 0);
+    ck_assert_str_eq(onyx_tensor_name(init), "s");
+    ck_assert_float_eq(((const float *)onyx_tensor_data(init))[0], 3.5f);
+    hand_run(m, ONYX_BACKEND_AUTO, (const float[]){-3.5f, 0, 3.5f, 7});
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "k", ONYX_NODE_FOLDED);
+    assert_state(s, m, "add", ONYX_NODE_FOLDED);
+    assert_state(s, m, "mul", ONYX_NODE_EXECUTED);
+    ck_assert_str_eq(onyx_model_node_output_name(m, node_index(m, "add"), 0), "s");
+    ck_assert_int_eq(onyx_session_step_count(s), 1);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ---- fold_bn ---- */
+
+static mb *bn_model(void) {
+    mb *b = hand_conv(13);
+    static const int64_t one = 1;
+    /* a = scale / sqrt(var + eps) = 2 / sqrt(3 + 1) = 1: y = (c - mean) * a + bias = c - 0.5 */
+    init_tensor(b, "scale", 1, &one, floats(1, (const float[]){2}));
+    init_tensor(b, "bias", 1, &one, floats(1, (const float[]){0.5f}));
+    init_tensor(b, "mean", 1, &one, floats(1, (const float[]){1}));
+    init_tensor(b, "var", 1, &one, floats(1, (const float[]){3}));
+    Onnx__NodeProto *n = mb_node(b, "BatchNormalization", "bn", "c,scale,bias,mean,var", "y");
+    attr_float(b, n, "epsilon", 1.0f);
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    return b;
+}
+
+START_TEST(test_fold_bn_hand_values) {
+    onyx_model *m = load(bn_model(), ONYX_PASS_FOLD_BN);
+    static const float want[4] = {-3.5f, -1.5f, 0.5f, 2.5f};
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    hand_run(m, ONYX_BACKEND_AUTO, want);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "bn", ONYX_NODE_FUSED);
+    ck_assert_int_eq(onyx_session_step_count(s), 1);
+    /* the folded weights replace the originals */
+    ck_assert_int_eq(onyx_model_initializer_count(m), 2);
+    onyx_session_free(s);
+    onyx_model_free(m);
+    /* off: two steps */
+    m = load(bn_model(), 0);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    onyx_model_free(m);
+}
+END_TEST
+
+static mb *bn_random(int sym, unsigned seed) {
+    static const int64_t xd[4] = {2, 6, 7, 9};
+    mb *b = conv_model(13, xd, 10, 3, 2, sym, seed, "c");
+    int64_t m = 10;
+    init_tensor(b, "scale", 1, &m, fill(10, seed + 2, 0.5f, 1.5f));
+    init_tensor(b, "bias", 1, &m, fill(10, seed + 3, -1, 1));
+    init_tensor(b, "mean", 1, &m, fill(10, seed + 4, -0.5f, 0.5f));
+    init_tensor(b, "var", 1, &m, fill(10, seed + 5, 0.2f, 2));
+    mb_node(b, "BatchNormalization", "bn", "c,scale,bias,mean,var", "r");
+    mb_node(b, "Relu", "relu", "r", "y");
+    conv_output(b, "y", xd, 10, sym);
+    return b;
+}
+
+START_TEST(test_fold_bn_then_relu_random) {
+    static const int64_t xd[4] = {2, 6, 7, 9};
+    onyx_model *m = NULL;
+    int dnnl = 0;
+    int steps = compare_fused(bn_random(1, 3), bn_random(1, 3), xd, 2 * 10 * 7 * 9, 0, &m, &dnnl);
+    ck_assert_int_eq(steps, 1);
+    ck_assert_int_eq(dnnl, 1);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")),
+                     "Conv+BatchNormalization+Relu");
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_fold_bn_declines_shared_conv_output) {
+    mb *b = bn_model();
+    mb_node(b, "Relu", "relu", "c", "y2"); /* c read twice: the Conv must keep computing it */
+    mb_value(b, 1, "y2", FLOAT, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "bn", ONYX_NODE_EXECUTED);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ---- fuse_act ---- */
+
+START_TEST(test_fuse_act_relu_hand_values) {
+    mb *b = hand_conv(13);
+    mb_node(b, "Relu", "relu", "c", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_FUSE_ACT);
+    static const float want[4] = {0, 0, 1, 3};
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    hand_run(m, ONYX_BACKEND_AUTO, want);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Relu");
+    /* the absorbed node follows its host in the public order; the host writes its output */
+    ck_assert_int_eq(node_index(m, "relu"), node_index(m, "conv") + 1);
+    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "relu"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_output_name(m, node_index(m, "conv"), 0), "y");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "relu", ONYX_NODE_FUSED);
+    assert_state(s, m, "conv", ONYX_NODE_EXECUTED);
+    ck_assert_int_eq(onyx_session_step_count(s), 1);
+    /* c is never computed any more */
+    ck_assert_int_eq(onyx_tensor_rank(onyx_session_value(s, "c")), -1);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* Conv -> one activation (or the SiLU pair) -> y, on odd sizes; returns the builder. */
+static mb *act_model(const char *act, int opset, int sym, unsigned seed) {
+    static const int64_t xd[4] = {2, 5, 9, 11};
+    mb *b = conv_model(opset, xd, 7, 3, 1, sym, seed, "c");
+    if (strcmp(act, "SiLU") == 0) {
+        mb_node(b, "Sigmoid", "act", "c", "s");
+        mb_node(b, "Mul", "mul", seed & 1 ? "s,c" : "c,s", "y");
+    } else if (strcmp(act, "Clip") == 0 && opset >= 11) {
+        static const int64_t scalar = 1;
+        init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){-0.25f}));
+        init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.4f}));
+        mb_node(b, "Clip", "act", seed & 1 ? "c,lo,hi" : "c,,hi", "y");
+    } else {
+        Onnx__NodeProto *n = mb_node(b, act, "act", "c", "y");
+        if (strcmp(act, "Clip") == 0) { /* opset 6: attributes */
+            attr_float(b, n, "min", 0.0f);
+            attr_float(b, n, "max", 0.3f);
+        } else if (strcmp(act, "LeakyRelu") == 0) {
+            attr_float(b, n, "alpha", 0.13f);
+        } else if (strcmp(act, "HardSigmoid") == 0) {
+            attr_float(b, n, "alpha", 0.3f);
+            attr_float(b, n, "beta", 0.45f);
+        }
+    }
+    conv_output(b, "y", xd, 7, sym);
+    return b;
+}
+
+START_TEST(test_fuse_act_each_kind) {
+    static const struct {
+        const char *act;
+        int opset;
+        const char *label;
+    } cases[] = {{"Relu", 13, "Conv+Relu"},
+                 {"Relu", 6, "Conv+Relu"},
+                 {"LeakyRelu", 13, "Conv+LeakyRelu"},
+                 {"Sigmoid", 13, "Conv+Sigmoid"},
+                 {"HardSigmoid", 13, "Conv+HardSigmoid"},
+                 {"Clip", 6, "Conv+Clip"},
+                 {"Clip", 13, "Conv+Clip"},
+                 {"SiLU", 13, "Conv+SiLU"}};
+    static const int64_t xd[4] = {2, 5, 9, 11};
+    int dnnl_total = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (unsigned seed = 1; seed <= 2; seed++) {
+            onyx_model *m = NULL;
+            int dnnl = 0;
+            int steps = compare_fused(act_model(cases[i].act, cases[i].opset, (int)seed - 1, seed),
+                                      act_model(cases[i].act, cases[i].opset, (int)seed - 1, seed),
+                                      xd, 2 * 7 * 9 * 11, 1, &m, &dnnl);
+            ck_assert_msg(steps == 1, "%s-%d: %d steps", cases[i].act, cases[i].opset, steps);
+            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), cases[i].label);
+            dnnl_total += dnnl;
+            onyx_model_free(m);
+        }
+    }
+    /* every fused chain ran on oneDNN (each plan has one step) */
+    ck_assert_int_eq(dnnl_total, 16);
+}
+END_TEST
+
+START_TEST(test_fuse_act_declines) {
+    /* the conv output is also a graph output: it must still be written unactivated */
+    static const int64_t xd[4] = {1, 3, 5, 5};
+    mb *b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
+    mb_node(b, "Relu", "act", "c", "y");
+    conv_output(b, "y", xd, 4, 0);
+    conv_output(b, "c", xd, 4, 0);
+    onyx_model *m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    /* two readers */
+    b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
+    mb_node(b, "Relu", "act", "c", "y");
+    mb_node(b, "Sigmoid", "act2", "c", "y2");
+    conv_output(b, "y", xd, 4, 0);
+    conv_output(b, "y2", xd, 4, 0);
+    m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    /* Clip whose bound is computed at run time */
+    b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
+    mb_node(b, "ReduceMin", "lo", "x", "lo");
+    mb_node(b, "Clip", "act", "c,lo", "y");
+    conv_output(b, "y", xd, 4, 0);
+    m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ---- fuse_add ---- */
+
+START_TEST(test_fuse_add_hand_values) {
+    mb *b = hand_conv(13);
+    mb_node(b, "Add", "add", "x,c", "a"); /* the residual first: either order fuses */
+    mb_node(b, "Relu", "relu", "a", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_FUSE_ADD | ONYX_PASS_FUSE_ACT);
+    /* c + x = [-4, -1, 2, 5] */
+    static const float want[4] = {0, 0, 2, 5};
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    hand_run(m, ONYX_BACKEND_AUTO, want);
+    int conv = node_index(m, "conv");
+    ck_assert_str_eq(onyx_model_node_op_type(m, conv), "Conv+Add+Relu");
+    ck_assert_int_eq(onyx_model_node_input_count(m, conv), 4);
+    ck_assert_str_eq(onyx_model_node_input_name(m, conv, 3), "x");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "add", ONYX_NODE_FUSED);
+    assert_state(s, m, "relu", ONYX_NODE_FUSED);
+    ck_assert_int_eq(onyx_session_step_count(s), 1);
+    onyx_session_free(s);
+    onyx_model_free(m);
+    /* fuse_act off: the Add fuses, the Relu stays */
+    b = hand_conv(13);
+    mb_node(b, "Add", "add", "c,x", "a");
+    mb_node(b, "Relu", "relu", "a", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    m = load(b, ONYX_PASS_FUSE_ADD);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Add");
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ResNet-style: conv1 -> relu -> conv2 -> Add(residual) -> Relu, with the residual a second
+ * convolution of x (as a downsample branch) or x itself; conv2's bias omitted when nobias. */
+static mb *residual_model(int sym, int residual_conv, int relu_first, unsigned seed) {
+    static const int64_t xd[4] = {2, 8, 7, 9};
+    mb *b = conv_model(13, xd, 8, 3, 1, sym, seed, "c");
+    int64_t m = 8, wd[4] = {8, 8, 3, 3}, w1[4] = {8, 8, 1, 1};
+    mb_node(b, "Relu", "relu1", "c", "h");
+    init_tensor(b, "W2", 4, wd, fill(8 * 8 * 9, seed + 7, -0.3f, 0.3f));
+    init_tensor(b, "B2", 1, &m, fill(8, seed + 8, -0.3f, 0.3f));
+    Onnx__NodeProto *c2 = mb_node(b, "Conv", "conv2", "h,W2,B2", "c2");
+    attr_ints(b, c2, "kernel_shape", 2, 3);
+    attr_ints(b, c2, "pads", 4, 1);
+    const char *res = "x";
+    if (residual_conv) {
+        init_tensor(b, "W3", 4, w1, fill(8 * 8, seed + 9, -0.5f, 0.5f));
+        mb_node(b, "Conv", "conv3", "x,W3", "r");
+        res = "r";
+    }
+    char ins[32];
+    if (relu_first) {
+        mb_node(b, "Relu", "relu2", "c2", "a");
+        snprintf(ins, sizeof ins, "a,%s", res);
+        mb_node(b, "Add", "add", ins, "y");
+    } else {
+        snprintf(ins, sizeof ins, "c2,%s", res);
+        mb_node(b, "Add", "add", ins, "a");
+        mb_node(b, "Relu", "relu2", "a", "y");
+    }
+    conv_output(b, "y", xd, 8, sym);
+    return b;
+}
+
+START_TEST(test_fuse_add_residual_blocks) {
+    static const int64_t xd[4] = {2, 8, 7, 9};
+    for (int sym = 0; sym <= 1; sym++)
+        for (int rc = 0; rc <= 1; rc++)
+            for (int rf = 0; rf <= 1; rf++) {
+                onyx_model *m = NULL;
+                int dnnl = 0;
+                unsigned seed = (unsigned)(sym * 4 + rc * 2 + rf + 1);
+                int steps = compare_fused(residual_model(sym, rc, rf, seed),
+                                          residual_model(sym, rc, rf, seed), xd, 2 * 8 * 7 * 9, 1,
+                                          &m, &dnnl);
+                ck_assert_int_eq(steps, 2 + rc);
+                ck_assert_int_eq(dnnl, 2 + rc);
+                ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv2")),
+                                 rf ? "Conv+Relu+Add" : "Conv+Add+Relu");
+                onyx_model_free(m);
+            }
+}
+END_TEST
+
+/* MobileNet-style: depthwise Conv -> Clip(0, 6) -> Add(x), odd sizes (binary add after an
+ * eltwise post-op on the oneDNN side) */
+static mb *depthwise_model(unsigned seed) {
+    static const int64_t xd[4] = {1, 12, 13, 11}, scalar = 1;
+    mb *b = conv_model(13, xd, 12, 3, 12, 1, seed, "c");
+    init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){0}));
+    init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.6f}));
+    mb_node(b, "Clip", "clip", "c,lo,hi", "r");
+    mb_node(b, "Add", "add", "r,x", "y");
+    conv_output(b, "y", xd, 12, 1);
+    return b;
+}
+
+START_TEST(test_fuse_add_after_activation_depthwise) {
+    static const int64_t xd[4] = {1, 12, 13, 11};
+    onyx_model *m = NULL;
+    int dnnl = 0;
+    int steps =
+        compare_fused(depthwise_model(5), depthwise_model(5), xd, 12 * 13 * 11, 1, &m, &dnnl);
+    ck_assert_int_eq(steps, 1);
+    ck_assert_int_eq(dnnl, 1);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Clip+Add");
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_fuse_add_declines_broadcast) {
+    /* Add of a per-channel [1, M, 1, 1] tensor broadcasts: not a residual */
+    static const int64_t xd[4] = {1, 3, 5, 5}, bd[4] = {1, 4, 1, 1};
+    mb *b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
+    init_tensor(b, "bias2", 4, bd, fill(4, 9, -1, 1));
+    mb_node(b, "Add", "add", "c,bias2", "y");
+    conv_output(b, "y", xd, 4, 0);
+    onyx_model *m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    /* symbolic batch on one side only: [batch, ...] + [1, ...] may broadcast */
+    static const int64_t xd4[4] = {1, 4, 5, 5};
+    b = conv_model(13, xd4, 4, 3, 1, 1, 1, "c");
+    int64_t rd[4] = {1, 4, 5, 5};
+    init_tensor(b, "res", 4, rd, fill(100, 10, -1, 1));
+    mb_node(b, "Add", "add", "c,res", "y");
+    conv_output(b, "y", xd4, 4, 1);
+    m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+}
+END_TEST
+
+/* ---- switches ---- */
+
+START_TEST(test_switches_options_and_environment) {
+    onyx_options *o = NULL;
+    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_passes(o, 1u << 20), ONYX_INVALID_ARG);
+    ck_assert_int_eq(onyx_options_set_passes(NULL, 0), ONYX_MISUSE);
+    onyx_options_free(o);
+    /* none */
+    onyx_model *m = load(bn_model(), 0);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    /* the environment turns passes off whatever the options say */
+    setenv("ONYX_DISABLE_PASSES", "fuse_act, fold_bn", 1);
+    m = load(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    setenv("ONYX_DISABLE_PASSES", "fuse_act,nonsense", 1);
+    m = load(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    onyx_model_free(m);
+    setenv("ONYX_DISABLE_PASSES", "all", 1);
+    m = load(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model_free(m);
+    unsetenv("ONYX_DISABLE_PASSES");
+    /* the default (no options) runs everything */
+    size_t len = 0;
+    uint8_t *bytes = mb_pack(bn_model(), &len);
+    ck_assert_int_eq(onyx_model_load_memory(bytes, len, &m), ONYX_OK);
+    free(bytes);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    onyx_model_free(m);
+}
+END_TEST
+
+START_TEST(test_switches_no_leaks) {
+    long before = onyxi_alloc_live_blocks();
+    for (int p = 0; p <= (int)ONYX_PASS_ALL; p += 7) {
+        onyx_model *m = load(residual_model(1, 1, 0, 3), (unsigned)p);
+        onyx_model_free(m);
+        m = load(bn_random(0, 2), (unsigned)p);
+        onyx_model_free(m);
+    }
+    ck_assert_int_eq(onyxi_alloc_live_blocks(), before);
+}
+END_TEST
+
+static Suite *passes_suite(void) {
+    Suite *s = suite_create("passes");
+    TCase *tc = tcase_create("drop_identity");
+    tcase_add_test(tc, test_drop_identity_readers_take_input);
+    tcase_add_test(tc, test_drop_identity_keeps_used_mask);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fold_constants");
+    tcase_add_test(tc, test_fold_constants_at_load);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fold_bn");
+    tcase_add_test(tc, test_fold_bn_hand_values);
+    tcase_add_test(tc, test_fold_bn_then_relu_random);
+    tcase_add_test(tc, test_fold_bn_declines_shared_conv_output);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fuse_act");
+    tcase_add_test(tc, test_fuse_act_relu_hand_values);
+    tcase_add_test(tc, test_fuse_act_each_kind);
+    tcase_add_test(tc, test_fuse_act_declines);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fuse_add");
+    tcase_add_test(tc, test_fuse_add_hand_values);
+    tcase_add_test(tc, test_fuse_add_residual_blocks);
+    tcase_add_test(tc, test_fuse_add_after_activation_depthwise);
+    tcase_add_test(tc, test_fuse_add_declines_broadcast);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("switches");
+    tcase_add_test(tc, test_switches_options_and_environment);
+    tcase_add_test(tc, test_switches_no_leaks);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    /* the tests choose passes themselves: a debugging setting must not change them */
+    unsetenv("ONYX_DISABLE_PASSES");
+    return tu_run_suite(passes_suite());
+}
