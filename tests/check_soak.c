@@ -46,9 +46,16 @@ START_TEST(test_soak_load_create_run_free_cycles) {
     ck_assert_int_eq(onyxi_alloc_live_blocks(), base_blocks);
     printf("soak: %d cycles, RSS after 1000: %ld KiB, after %d: %ld KiB\n", CYCLES, rss_warm,
            CYCLES, rss_end);
+    free(bytes);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* the sanitizers hold freed memory in quarantine, so RSS says nothing there; the live
+     * block count above still proves every cycle freed what it allocated */
+    (void)rss_warm;
+    (void)rss_end;
+#else
     /* 9,000 more cycles may not grow the resident set by more than 512 KiB */
     ck_assert_msg(rss_end - rss_warm <= 512, "RSS grew from %ld to %ld KiB", rss_warm, rss_end);
-    free(bytes);
+#endif
 }
 END_TEST
 
