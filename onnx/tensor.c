@@ -89,15 +89,17 @@ static void convert_typed(const Onnx__TensorProto *tp, onyx_dtype dt, size_t cou
     size_t esize = onyxi_dtype_size(dt);
     unsigned char *out = dst;
     if (count == 0) return; /* the field's pointer may be NULL */
+    /* count is the number of stored values: complex types keep two per element, so the
+     * copy size comes from the field's value type, not from the element size */
     switch (typed_field(dt, &(size_t){0})) {
     case FIELD_FLOAT:
-        memcpy(dst, tp->float_data, count * esize);
+        memcpy(dst, tp->float_data, count * sizeof(float));
         break;
     case FIELD_INT64:
-        memcpy(dst, tp->int64_data, count * esize);
+        memcpy(dst, tp->int64_data, count * sizeof(int64_t));
         break;
     case FIELD_DOUBLE:
-        memcpy(dst, tp->double_data, count * esize);
+        memcpy(dst, tp->double_data, count * sizeof(double));
         break;
     case FIELD_INT32:
         for (size_t i = 0; i < count; i++) {

@@ -12,6 +12,13 @@
 static atomic_long fail_countdown;  /* 0 = off; N = the Nth allocation from now fails */
 static atomic_long allocs_since;    /* allocations attempted since the last fail_after call */
 static atomic_long live_blocks;
+static _Thread_local size_t alloc_cap; /* 0 = none: see onyxi_alloc_set_cap */
+
+size_t onyxi_alloc_set_cap(size_t cap) {
+    size_t old = alloc_cap;
+    alloc_cap = cap;
+    return old;
+}
 
 static int should_fail(void) {
     atomic_fetch_add(&allocs_since, 1);
@@ -32,6 +39,7 @@ long onyxi_alloc_live_blocks(void) { return atomic_load(&live_blocks); }
 
 void *onyxi_malloc(size_t size) {
     if (size == 0 || size > SIZE_MAX - 2 * ONYXI_ALIGN) return NULL;
+    if (alloc_cap && size > alloc_cap) return NULL;
     if (should_fail()) return NULL;
     size_t total = (size + ONYXI_ALIGN + ONYXI_ALIGN - 1) / ONYXI_ALIGN * ONYXI_ALIGN;
     unsigned char *block = aligned_alloc(ONYXI_ALIGN, total);

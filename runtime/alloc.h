@@ -27,6 +27,11 @@ char *onyxi_strndup(const char *s, size_t n);
  * 0 disables. Returns the number of allocations made since the last call (for tests that
  * loop N = 1, 2, ... until an operation succeeds). Thread-safe but process-global. */
 long onyxi_alloc_fail_after(long countdown);
+/* Largest single allocation this thread may make (0 = no cap); returns the previous cap.
+ * Sessions set it to what is left of their memory limit while kernels prepare, so a kernel's
+ * own working buffers cannot bypass the limit. */
+size_t onyxi_alloc_set_cap(size_t cap);
+
 /* Number of live blocks (allocations not yet freed), for leak tests. */
 long onyxi_alloc_live_blocks(void);
 

@@ -230,7 +230,11 @@ static onyx_status fold_node(onyx_session *s, const onyxi_node *nd, const onyx_t
     }
     onyxi_exec x = {.node = nd, .n_in = nd->n_inputs, .in = ins, .n_out = nd->n_outputs,
                     .out = outs, .num_threads = 1, .err = &s->err};
+    size_t old_cap = onyxi_alloc_set_cap(s->memory_limit > s->planned_bytes
+                                             ? s->memory_limit - s->planned_bytes
+                                             : 1);
     onyx_status rc = ref->init ? ref->init(&x) : ONYX_OK;
+    onyxi_alloc_set_cap(old_cap);
     if (rc == ONYX_OK) rc = ref->run(&x);
     if (ref->fini) ref->fini(&x);
     if (rc == ONYX_OK && onyxi_log_enabled(ONYX_LOG_DEBUG)) {
@@ -319,6 +323,10 @@ static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step 
         int mark = *n, temps = s->n_temps;
         onyxi_err_clear(&s->err);
         rc = ONYX_OK;
+        /* a kernel's own buffers count against what is left of the memory limit */
+        size_t old_cap = onyxi_alloc_set_cap(s->memory_limit > s->planned_bytes
+                                                 ? s->memory_limit - s->planned_bytes
+                                                 : 1);
         for (int k = 0; rc == ONYX_OK && k < n_in; k++)
             if (!is_dnnl && ins[k] && ins[k]->layout)
                 rc = add_reorder(s, steps, n, p->node, &ins[k]);
@@ -326,6 +334,7 @@ static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step 
         *st = *p;
         st->x.state = NULL;
         if (rc == ONYX_OK) rc = impl->init ? impl->init(&st->x) : ONYX_OK;
+        onyxi_alloc_set_cap(old_cap);
         if (rc == ONYX_OK) {
             st->impl = impl;
             st->initialized = 1;

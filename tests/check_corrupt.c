@@ -5,6 +5,9 @@
  * node and nesting limits. Each must fail with a specific status and a message naming the
  * problem, allocate nothing big, and leak nothing.
  */
+#define _POSIX_C_SOURCE 200809L /* dirent */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +149,78 @@ START_TEST(test_corrupt_nesting_deeper_than_the_limit) {
 }
 END_TEST
 
+/* Every input a fuzzer ever flagged (tests/data/fuzz_regressions/<target>/) goes through the
+ * fuzz_run pipeline again: load, plan under the fuzzers' 16 MiB limit, run on small inputs.
+ * Each must end in a status (any) within the test's time limit, leaking nothing. */
+START_TEST(test_corrupt_fuzz_regressions) {
+    const char *dir = ONYX_TEST_DATA_DIR "/fuzz_regressions/run";
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int files = 0;
+    for (struct dirent *ent; (ent = readdir(d));) {
+        if (ent->d_name[0] == '.') continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        size_t n = 0;
+        void *bytes = tu_read_file(path, &n);
+        ck_assert_ptr_nonnull(bytes);
+        long before = onyxi_alloc_live_blocks();
+        onyx_options *o = NULL;
+        ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
+        onyx_options_set_memory_limit(o, 16u << 20);
+        onyx_model *m = NULL;
+        onyx_session *s = NULL;
+        if (onyx_model_load_memory(bytes, n, &m) == ONYX_OK &&
+            onyx_session_create(m, o, &s) == ONYX_OK) {
+            float x[1024] = {0};
+            for (int i = 0; i < onyx_model_input_count(m); i++) {
+                const onyx_tensor *t = onyx_model_input(m, i);
+                int64_t dims[8];
+                for (int k = 0; k < onyx_tensor_rank(t); k++)
+                    dims[k] = onyx_tensor_dim(t, k) < 0 ? 1 : onyx_tensor_dim(t, k);
+                int64_t count = onyx_tensor_count(t);
+                if (count < 0 || count > 1024 || onyx_tensor_dtype(t) != ONYX_DTYPE_FLOAT32) break;
+                onyx_session_bind_input(s, i, ONYX_DTYPE_FLOAT32, dims, onyx_tensor_rank(t), x,
+                                        (size_t)count * sizeof(float));
+            }
+            (void)onyx_session_run(s);
+        }
+        onyx_session_free(s);
+        onyx_model_free(m);
+        onyx_options_free(o);
+        /* the model's packed weights went with it: nothing may stay behind */
+        ck_assert_int_eq(onyxi_alloc_live_blocks(), before);
+        free(bytes);
+        files++;
+    }
+    closedir(d);
+    ck_assert_int_gt(files, 0);
+}
+END_TEST
+
+/* TensorProto files a fuzzer flagged: each loads cleanly or fails with a status. */
+START_TEST(test_corrupt_fuzz_tensor_regressions) {
+    const char *dir = ONYX_TEST_DATA_DIR "/fuzz_regressions/tensor";
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int files = 0;
+    for (struct dirent *ent; (ent = readdir(d));) {
+        if (ent->d_name[0] == '.') continue;
+        char path[1024], err[256];
+        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
+        onyx_tensor *t = NULL;
+        if (onyx_tensor_load_pb(path, &t, err, sizeof err) == ONYX_OK) {
+            ck_assert_uint_eq(onyx_tensor_nbytes(t), (size_t)onyx_tensor_count(t) *
+                                                         onyx_dtype_size(onyx_tensor_dtype(t)));
+        }
+        onyx_tensor_free(t);
+        files++;
+    }
+    closedir(d);
+    ck_assert_int_gt(files, 0);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("corrupt");
     TCase *tc = tcase_create("resources");
@@ -160,6 +235,8 @@ int main(void) {
     TCase *lim = tcase_create("limits");
     tcase_add_test(lim, test_corrupt_more_nodes_than_the_limit);
     tcase_add_test(lim, test_corrupt_nesting_deeper_than_the_limit);
+    tcase_add_test(lim, test_corrupt_fuzz_regressions);
+    tcase_add_test(lim, test_corrupt_fuzz_tensor_regressions);
     suite_add_tcase(s, lim);
     return tu_run_suite(s);
 }
