@@ -7,7 +7,8 @@
  * A Conv the graph passes fused with what follows it (runtime/passes.c) carries a post-op
  * chain in node->fusion: Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, SiLU and Add of an extra
  * input (inputs 3.., of the output's shape), applied in order to each block of output
- * channels right after it is computed, with the formulas of the unfused ops' kernels.
+ * channels right after it is computed, with the formulas of the unfused ops' kernels
+ * (postops.c, shared with MatMul and Gemm).
  */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 
 #include "conv.h"
 #include "ops.h"
+#include "postops.h"
 
 /* Attribute values above this are refused: they keep every index computation far from
  * int64 overflow, and no real model comes near them. */
@@ -243,32 +245,8 @@ static const onyx_tensor *bias_input(int n_in, const onyx_tensor *const *in) {
 
 onyx_status onyxi_conv_post_check(const onyxi_node *n, int n_in, const onyx_tensor *const *in,
                                   int rank, const int64_t *dims, onyxi_err *e) {
-    const onyxi_fusion *f = n->fusion;
-    if (!f) return ONYX_OK;
-    if (f->role != ONYXI_FUSION_HOST || f->n_post < 0 || f->n_post > ONYXI_MAX_POST_OPS)
-        return onyxi_fail(e, ONYX_INTERNAL, "the fused node has a malformed post-op chain");
-    for (int i = 0; i < f->n_post; i++) {
-        const onyxi_post_op *p = &f->post[i];
-        if (p->kind < ONYXI_POST_RELU || p->kind > ONYXI_POST_ADD)
-            return onyxi_fail(e, ONYX_INTERNAL, "post-op %d has unknown kind %d", i, (int)p->kind);
-        if (p->kind != ONYXI_POST_ADD) continue;
-        if (p->input < 3 || p->input >= n_in || !in[p->input])
-            return onyxi_fail(e, ONYX_INTERNAL, "post-op %d (Add) reads input %d, which is absent",
-                              i, p->input);
-        const onyx_tensor *r = in[p->input];
-        int same = r->rank == rank;
-        for (int d = 0; same && d < rank; d++) same = r->dims[d] == dims[d];
-        if (r->dtype != ONYX_DTYPE_FLOAT32 || !same) {
-            char b1[160], b2[160];
-            return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
-                              "fused Add input %d ('%s') is %s %s, expected float32 %s (the "
-                              "convolution's output)",
-                              p->input, r->name ? r->name : "", onyx_dtype_name(r->dtype),
-                              onyxi_shape_str(r->rank, r->dims, b1, sizeof b1),
-                              onyxi_shape_str(rank, dims, b2, sizeof b2));
-        }
-    }
-    return ONYX_OK;
+    /* a residual Add's addend follows X, W and B */
+    return onyxi_post_check(n, n_in, in, 3, ONYX_DTYPE_FLOAT32, rank, dims, e);
 }
 
 onyx_status onyxi_conv_infer(onyxi_infer *c) {
@@ -351,55 +329,6 @@ static onyx_status conv_init_ref(onyxi_exec *x) {
         }
     }
     return ONYX_OK;
-}
-
-/* The Sigmoid and HardSigmoid kernels' formulas (elementwise.c), so that a fused chain gives
- * the same bits as the unfused nodes. */
-static inline float post_sigmoid(float v) {
-    if (v >= 0.0f) return 1.0f / (1.0f + expf(-v));
-    float ev = expf(v);
-    return ev / (1.0f + ev);
-}
-
-/* Applies node n's post-op chain to y[0..count), output elements off.. of the whole output
- * (the residual of an Add is read at the same positions). */
-static void apply_post(const onyxi_fusion *f, const onyx_tensor *const *in, float *y, int64_t off,
-                       int64_t count) {
-    for (int i = 0; i < f->n_post; i++) {
-        const onyxi_post_op *p = &f->post[i];
-        const float a = p->alpha, b = p->beta;
-        switch (p->kind) {
-        case ONYXI_POST_RELU:
-            for (int64_t j = 0; j < count; j++) y[j] = y[j] < 0.0f ? 0.0f : y[j];
-            break;
-        case ONYXI_POST_LEAKY_RELU:
-            for (int64_t j = 0; j < count; j++) y[j] = y[j] < 0.0f ? a * y[j] : y[j];
-            break;
-        case ONYXI_POST_CLIP: /* lo > hi gives hi everywhere, as Clip does */
-            for (int64_t j = 0; j < count; j++) {
-                float v = y[j];
-                y[j] = v < a ? (b < a ? b : a) : v > b ? b : v;
-            }
-            break;
-        case ONYXI_POST_SIGMOID:
-            for (int64_t j = 0; j < count; j++) y[j] = post_sigmoid(y[j]);
-            break;
-        case ONYXI_POST_HARD_SIGMOID:
-            for (int64_t j = 0; j < count; j++) {
-                float t = a * y[j] + b;
-                y[j] = t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
-            }
-            break;
-        case ONYXI_POST_SILU:
-            for (int64_t j = 0; j < count; j++) y[j] = y[j] * post_sigmoid(y[j]);
-            break;
-        case ONYXI_POST_ADD: {
-            const float *r = (const float *)in[p->input]->data + off;
-            for (int64_t j = 0; j < count; j++) y[j] = y[j] + r[j];
-            break;
-        }
-        }
-    }
 }
 
 /* Output channels computed together: each input row loaded feeds MB output rows. */
@@ -491,8 +420,7 @@ static onyx_status conv_run_ref(onyxi_exec *x) {
         kplane *= g->k[i];
     }
     int64_t Cg = g->C / g->G, Mg = g->M / g->G;
-    const onyxi_fusion *post = x->node->fusion;
-    if (post && post->n_post == 0) post = NULL;
+    const onyxi_fusion *post = onyxi_post_chain(x->node);
     /* Work items are (image, group, block of MB output channels); they write disjoint outputs,
      * so threads split them and every item is computed the same way at any thread count. */
     int64_t blocks = (Mg + MB - 1) / MB, items = g->N * g->G * blocks;
@@ -524,7 +452,7 @@ static onyx_status conv_run_ref(onyxi_exec *x) {
             }
         }
         /* the block is still in cache: finish it with the fused chain */
-        if (post) apply_post(post, x->in, yp, (n * g->M + m0) * oplane, nb * oplane);
+        if (post) onyxi_post_apply(post, x->in, yp, (n * g->M + m0) * oplane, nb * oplane);
     }
     return ONYX_OK;
 }

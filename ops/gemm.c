@@ -7,12 +7,15 @@
  * required. opset 9: integer types allowed. opset 11: C optional. opset 13: bfloat16 added
  * (not run). onyx runs float32, and int32/int64 with wrap-around arithmetic when alpha and
  * beta are whole numbers.
+ * A float32 Gemm the graph passes fused with the activation after it (runtime/passes.c)
+ * applies that chain (postops.h) to each output tile after alpha and beta * C.
  */
 #include <math.h>
 #include <string.h>
 
 #include "gemm.h"
 #include "ops.h"
+#include "postops.h"
 
 const onyxi_attr_spec onyxi_gemm_attrs[] = {
     {"alpha", ONYXI_ATTR_FLOAT}, {"beta", ONYXI_ATTR_FLOAT}, {"broadcast", ONYXI_ATTR_INT},
@@ -131,6 +134,7 @@ onyx_status onyxi_gemm_infer(onyxi_infer *c) {
     int64_t dims[2] = {g.m, g.n};
     size_t nbytes;
     ONYXI_CHECK(onyxi_shape_nbytes(dt, 2, dims, &nbytes, c->err));
+    ONYXI_CHECK(onyxi_post_check(c->node, c->n_in, c->in, -1, dt, 2, dims, c->err));
     onyxi_infer_set(c, 0, dt, 2, dims);
     return ONYX_OK;
 }
@@ -148,7 +152,7 @@ onyx_status onyxi_gemm_infer(onyxi_infer *c) {
  *    does not matter whether W is a constant, and batch-1 inference reads W exactly once.
  *  - transA and transB: B is transposed at run time into a buffer allocated in init, then
  *    the i-k-j path runs.
- * Then y = alpha * acc + beta * C as in the numpy reference.
+ * Then y = alpha * acc + beta * C as in the numpy reference, then a fused chain.
  */
 
 #define DOT_TILE_M 16   /* dot path: rows per tile, all reusing one W row from L1 */
@@ -163,6 +167,7 @@ typedef struct gemm_state {
     int64_t tn, tiles;
     int64_t a_dims[2], b_dims[2]; /* shapes this state was built for, checked by run */
     float *bt;                    /* owned: [K, N] copy of B for transA && transB */
+    const onyxi_fusion *post;     /* borrowed: the node's fused chain, NULL without one */
 } gemm_state;
 
 static onyx_status gemm_init_ref(onyxi_exec *x) {
@@ -172,6 +177,9 @@ static onyx_status gemm_init_ref(onyxi_exec *x) {
     const onyx_tensor *a = x->in[0], *b = x->in[1];
     gemm_geom *g = &st->g;
     ONYXI_CHECK(onyxi_gemm_geometry(x->node, a, b, c_input(x->n_in, x->in), g, x->err));
+    int64_t ydims[2] = {g->m, g->n};
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, x->out[0]->dtype, 2, ydims, x->err));
+    st->post = onyxi_post_chain(x->node);
     if (onyxi_shape_count(2, a->dims) < 0 || onyxi_shape_count(2, b->dims) < 0)
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH, "input shapes are unknown or too large");
     st->alpha = onyxi_attr_float(x->node, "alpha", 1.0f);
@@ -254,7 +262,7 @@ static void tile_f32(const gemm_state *st, const float *a, const float *b, float
 }
 
 static void gemm_f32(const gemm_state *st, const float *a, const float *b, const float *c, float *y,
-                     int threads) {
+                     const onyx_tensor *const *in, int threads) {
     const gemm_geom *g = &st->g;
     const int64_t n = g->n;
     if (g->tb && g->ta) {
@@ -274,13 +282,16 @@ static void gemm_f32(const gemm_state *st, const float *a, const float *b, const
         int64_t i1 = i0 + st->tile_m < g->m ? i0 + st->tile_m : g->m;
         int64_t j1 = j0 + st->tile_n < n ? j0 + st->tile_n : n;
         tile_f32(st, a, b, y, i0, i1, j0, j1);
-        if (alpha == 1.0f && !use_c) continue;
-        for (int64_t i = i0; i < i1; i++)
-            for (int64_t j = j0; j < j1; j++) {
-                float v = alpha * y[i * n + j];
-                if (use_c) v += beta * c[i * g->c_rs + j * g->c_cs];
-                y[i * n + j] = v;
-            }
+        if (alpha != 1.0f || use_c)
+            for (int64_t i = i0; i < i1; i++)
+                for (int64_t j = j0; j < j1; j++) {
+                    float v = alpha * y[i * n + j];
+                    if (use_c) v += beta * c[i * g->c_rs + j * g->c_cs];
+                    y[i * n + j] = v;
+                }
+        if (st->post)
+            for (int64_t i = i0; i < i1; i++)
+                onyxi_post_apply(st->post, in, y + i * n + j0, i * n + j0, j1 - j0);
     }
 }
 
@@ -319,7 +330,7 @@ static onyx_status gemm_run_ref(onyxi_exec *x) {
     const void *cd = c ? c->data : NULL;
     switch (a->dtype) {
     case ONYX_DTYPE_FLOAT32:
-        gemm_f32(st, a->data, b->data, cd, x->out[0]->data, x->num_threads);
+        gemm_f32(st, a->data, b->data, cd, x->out[0]->data, x->in, x->num_threads);
         break;
     case ONYX_DTYPE_INT32:
         gemm_i32(st, a->data, b->data, cd, x->out[0]->data);

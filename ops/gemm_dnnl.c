@@ -6,12 +6,15 @@
  * add post-op (C scalar, a row or full), beta pre-applied once when C is constant. Declines
  * integer dtypes, empty operands, blocked inputs, a per-row C ([M,1], oneDNN's ref loop) and
  * beta != 1 with a C computed at run time.
+ * A fused activation chain (postops.h) becomes eltwise post-ops after those for alpha and C,
+ * the reference kernel's order; a chain oneDNN would compute differently is declined.
  */
 #include <dnnl_debug.h>
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
 #include "gemm.h"
+#include "postops.h"
 
 typedef struct gemm_dnnl_state {
     dnnl_primitive_t prim;
@@ -33,7 +36,8 @@ static void gemm_fini_dnnl(onyxi_exec *x) {
     x->state = NULL;
 }
 
-/* The primitive for geometry g: post-ops for alpha and C as described above. */
+/* The primitive for geometry g: post-ops for alpha and C as described above, then the
+ * node's fused chain. */
 static onyx_status gemm_make_pd(onyxi_exec *x, const gemm_geom *g, int use_c, float alpha,
                                 dnnl_primitive_desc_t *pd, int *c_arg, dnnl_memory_desc_t *c_md) {
     onyxi_err *e = x->err;
@@ -57,10 +61,11 @@ static onyx_status gemm_make_pd(onyxi_exec *x, const gemm_geom *g, int use_c, fl
     if (ds != dnnl_success)
         return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN matmul rejects these shapes (%s)",
                           dnnl_status2str(ds));
+    const onyxi_fusion *chain = onyxi_post_chain(x->node);
     dnnl_post_ops_t po = NULL;
     int n_po = 0;
     *c_arg = DNNL_ARG_BIAS;
-    if (alpha != 1.0f || (use_c && !as_bias)) {
+    if (alpha != 1.0f || (use_c && !as_bias) || chain) {
         ONYXI_DNNL(dnnl_post_ops_create(&po), e);
         if (alpha != 1.0f)
             ds = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_linear, alpha, 0.0f);
@@ -68,11 +73,19 @@ static onyx_status gemm_make_pd(onyxi_exec *x, const gemm_geom *g, int use_c, fl
         if (ds == dnnl_success && use_c && !as_bias) {
             ds = dnnl_post_ops_append_binary(po, dnnl_binary_add, c_md);
             *c_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(n_po) | DNNL_ARG_SRC_1;
+            n_po++;
         }
         if (ds != dnnl_success) {
             dnnl_post_ops_destroy(po);
             return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN rejects Gemm's post-ops (%s)",
                               dnnl_status2str(ds));
+        }
+        onyx_status rc = ONYX_OK;
+        for (int i = 0; chain && rc == ONYX_OK && i < chain->n_post; i++)
+            rc = onyxi_post_dnnl_eltwise(po, &chain->post[i], &n_po, e);
+        if (rc != ONYX_OK) {
+            dnnl_post_ops_destroy(po);
+            return rc;
         }
     }
     onyx_status rc = onyxi_dnnl_make_pd(x, &md, po, pd);
@@ -87,6 +100,8 @@ static onyx_status gemm_init_dnnl(onyxi_exec *x) {
         return ONYX_UNSUPPORTED;
     gemm_geom g;
     ONYXI_CHECK(onyxi_gemm_geometry(x->node, A, B, C, &g, e));
+    int64_t ydims[2] = {g.m, g.n};
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, x->out[0]->dtype, 2, ydims, e));
     if (g.m <= 0 || g.n <= 0 || g.k <= 0) return ONYX_UNSUPPORTED; /* K == 0 gives beta * C */
     float alpha = onyxi_attr_float(x->node, "alpha", 1.0f);
     float beta = onyxi_attr_float(x->node, "beta", 1.0f);

@@ -3,11 +3,14 @@
  * and a 1-D second operand a trailing 1 (both dropped from the result), and the batch dims
  * (all but the last two) broadcast numpy-style. The versions differ only in the dtypes they
  * allow; onyx runs float32, and int32/int64 with wrap-around arithmetic.
+ * A float32 MatMul the graph passes fused with the activation after it (runtime/passes.c)
+ * applies that chain (postops.h) to each output row right after computing it.
  */
 #include <string.h>
 
 #include "matmul.h"
 #include "ops.h"
+#include "postops.h"
 
 const onyxi_attr_spec onyxi_matmul_attrs[] = {{NULL, 0}};
 
@@ -86,6 +89,7 @@ onyx_status onyxi_matmul_infer(onyxi_infer *c) {
     if (b->rank > 1) dims[r++] = s.n;
     size_t nbytes;
     ONYXI_CHECK(onyxi_shape_nbytes(a->dtype, r, dims, &nbytes, c->err));
+    ONYXI_CHECK(onyxi_post_check(c->node, c->n_in, c->in, -1, a->dtype, r, dims, c->err));
     onyxi_infer_set(c, 0, a->dtype, r, dims);
     return ONYX_OK;
 }
@@ -104,6 +108,8 @@ static onyx_status matmul_init_ref(onyxi_exec *x) {
     mm_shape s;
     const onyx_tensor *a = x->in[0], *b = x->in[1];
     ONYXI_CHECK(onyxi_matmul_shape(a, b, &s, x->err));
+    const onyx_tensor *y = x->out[0];
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, y->dtype, y->rank, y->dims, x->err));
     /* infer accepted these shapes; this guards the offset arithmetic below all the same */
     if (onyxi_shape_count(a->rank, a->dims) < 0 || onyxi_shape_count(b->rank, b->dims) < 0)
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH, "input shapes are unknown or too large");
@@ -162,9 +168,10 @@ static void axpy_f32(int64_t n, float a, const float *restrict x, float *restric
 }
 
 /* Rows of all batches are independent: threads split them, each row computed in the same
- * order whatever the thread count, so results do not depend on it. */
+ * order whatever the thread count, so results do not depend on it. A fused chain (post, may
+ * be NULL) finishes each row while it is still in cache. */
 static void matmul_f32(const mm_state *st, const float *a, const float *b, float *y,
-                       int threads) {
+                       const onyxi_fusion *post, const onyx_tensor *const *in, int threads) {
     const int64_t m = st->m, k = st->k, n = st->n, rows = st->batches * m;
     /* below ~64K multiply-adds a thread team costs more than it saves */
     int parallel = threads > 1 && rows > 1 && rows * n * k >= (1 << 16);
@@ -177,6 +184,7 @@ static void matmul_f32(const mm_state *st, const float *a, const float *b, float
             yr[j] = 0.0f;
         for (int64_t p = 0; p < k; p++)
             axpy_f32(n, ab[i * k + p], bb + p * n, yr);
+        if (post) onyxi_post_apply(post, in, yr, r * n, n);
     }
 }
 
@@ -211,7 +219,7 @@ static onyx_status matmul_run_ref(onyxi_exec *x) {
     if (st->batches == 0 || st->m == 0 || st->n == 0) return ONYX_OK;
     switch (a->dtype) {
     case ONYX_DTYPE_FLOAT32:
-        matmul_f32(st, a->data, b->data, y->data, x->num_threads);
+        matmul_f32(st, a->data, b->data, y->data, onyxi_post_chain(x->node), x->in, x->num_threads);
         break;
     case ONYX_DTYPE_INT32:
         matmul_i32(st, a->data, b->data, y->data);

@@ -4,12 +4,15 @@
  * 1s), 1-D operands become [1, K] / [K, 1]. A constant B is reordered once into the model's
  * weight cache when the primitive wants a layout other than plain. Declines integer dtypes,
  * empty operands, ranks above oneDNN's limit and inputs in a blocked layout of another rank.
+ * A fused activation chain (postops.h) becomes eltwise post-ops; a chain oneDNN would compute
+ * differently, or only in its reference loop, is declined.
  */
 #include <dnnl_debug.h>
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
 #include "matmul.h"
+#include "postops.h"
 
 typedef struct matmul_dnnl_state {
     dnnl_primitive_t prim;
@@ -41,6 +44,24 @@ static onyx_status operand_md(onyxi_exec *x, int k, int nd, const int64_t *dims,
         return onyxi_dnnl_md_of(md, t, x->err);
     }
     return onyxi_dnnl_md_dims(md, nd, dims, dnnl_format_tag_undef, x->err);
+}
+
+/* The node's fused activations as oneDNN post-ops (*po stays NULL without a chain). */
+static onyx_status chain_post_ops(onyxi_exec *x, dnnl_post_ops_t *po) {
+    const onyxi_fusion *f = onyxi_post_chain(x->node);
+    const onyx_tensor *y = x->out[0];
+    *po = NULL;
+    if (!f) return ONYX_OK;
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, y->dtype, y->rank, y->dims, x->err));
+    ONYXI_DNNL(dnnl_post_ops_create(po), x->err);
+    onyx_status rc = ONYX_OK;
+    for (int i = 0, len = 0; rc == ONYX_OK && i < f->n_post; i++)
+        rc = onyxi_post_dnnl_eltwise(*po, &f->post[i], &len, x->err);
+    if (rc != ONYX_OK) {
+        dnnl_post_ops_destroy(*po);
+        *po = NULL;
+    }
+    return rc;
 }
 
 static onyx_status matmul_init_dnnl(onyxi_exec *x) {
@@ -78,8 +99,12 @@ static onyx_status matmul_init_dnnl(onyxi_exec *x) {
     if (ds != dnnl_success)
         return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN matmul rejects these shapes (%s)",
                           dnnl_status2str(ds));
+    dnnl_post_ops_t po = NULL;
+    ONYXI_CHECK(chain_post_ops(x, &po));
     dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &md, NULL, &pd));
+    onyx_status prc = onyxi_dnnl_make_pd(x, &md, po, &pd);
+    if (po) dnnl_post_ops_destroy(po);
+    if (prc != ONYX_OK) return prc;
 
     matmul_dnnl_state *st = onyxi_calloc(1, sizeof *st);
     if (!st) {

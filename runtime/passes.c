@@ -1,8 +1,9 @@
 /*
  * Graph passes run once at load (passes.h): drop_identity, fold_constants, fold_bn, and the
- * Conv post-op fusions fuse_act / fuse_add. Nodes a pass removes stay in the node table (the
- * public node list keeps its numbering) as "retired" nodes without inputs or outputs, marked
- * by their fusion record; a Conv that absorbed others carries its post-op chain there.
+ * post-op fusions fuse_act (activations into Conv, MatMul and Gemm) / fuse_add (a residual
+ * Add into Conv). Nodes a pass removes stay in the node table (the public node list keeps its
+ * numbering) as "retired" nodes without inputs or outputs, marked by their fusion record; a
+ * node that absorbed others carries its post-op chain there.
  * Static shapes (graph inputs with fixed declared shapes, initializers) are propagated once
  * with each op's own infer, which both folding and the same-shape test of fuse_add need.
  */
@@ -635,7 +636,7 @@ static onyx_status fold_bn(pass_ctx *c) {
     return ONYX_OK;
 }
 
-/* ---- fuse_act / fuse_add: post-op chains on Conv ---- */
+/* ---- fuse_act / fuse_add: post-op chains on Conv, MatMul and Gemm ---- */
 
 /* Reads a constant float32 scalar bound (input k of n) into *out; 0 when it is not one. */
 static int const_bound(const pass_ctx *c, const onyxi_node *n, int k, float *out) {
@@ -716,8 +717,9 @@ static const char *post_name(onyxi_post_kind k) {
     return "?";
 }
 
-/* Extends Conv ci's post-op chain by one step; *more = 0 when nothing more fits. */
-static onyx_status fuse_step(pass_ctx *c, int ci, int *more) {
+/* Extends host ci's post-op chain by one step (a residual Add only when allow_add); *more = 0
+ * when nothing more fits. */
+static onyx_status fuse_step(pass_ctx *c, int ci, int allow_add, int *more) {
     onyxi_graph *g = c->g;
     onyxi_node *cv = &g->nodes[ci];
     *more = 0;
@@ -733,8 +735,8 @@ static onyx_status fuse_step(pass_ctx *c, int ci, int *more) {
         if ((c->on & ONYX_PASS_FUSE_ACT) && activation(c, a, &p) && a->inputs[0] == y) {
             absorbed[0] = rd[0];
             z = a->outputs[0];
-        } else if ((c->on & ONYX_PASS_FUSE_ADD) && is_op(a, "Add") && a->n_inputs == 2 &&
-                   a->n_outputs == 1 && a->outputs[0] >= 0) {
+        } else if (allow_add && (c->on & ONYX_PASS_FUSE_ADD) && is_op(a, "Add") &&
+                   a->n_inputs == 2 && a->n_outputs == 1 && a->outputs[0] >= 0) {
             int r = a->inputs[0] == y ? a->inputs[1] : a->inputs[0];
             /* the result must have the conv's shape: no broadcasting inside the step */
             if (r < 0 || r == y || !same_static_shape(c, y, r) ||
@@ -779,13 +781,30 @@ static onyx_status fuse_step(pass_ctx *c, int ci, int *more) {
     return ONYX_OK;
 }
 
-static onyx_status fuse_conv(pass_ctx *c) {
+/* Value v is float32: by the static shapes, or else by its declared type. */
+static int is_float(const pass_ctx *c, int v) {
+    if (v < 0) return 0;
+    if (v < c->n_static && c->known[v]) return c->t[v].dtype == ONYX_DTYPE_FLOAT32;
+    return c->g->values[v].info.dtype == ONYX_DTYPE_FLOAT32;
+}
+
+static onyx_status fuse_hosts(pass_ctx *c) {
     for (int oi = 0; oi < c->g->n_nodes; oi++) {
         int ci = c->g->order[oi];
-        onyxi_node *cv = &c->g->nodes[ci];
-        if (!is_op(cv, "Conv") || cv->n_outputs != 1 || cv->n_inputs < 2) continue;
+        onyxi_node *h = &c->g->nodes[ci];
+        if (h->n_outputs != 1 || h->n_inputs < 2) continue;
+        int allow_add = is_op(h, "Conv");
+        /* MatMul and Gemm also run on integers, which the post-ops do not; their dtypes
+         * agree, so any one operand known as float32 settles it */
+        if (!allow_add) {
+            if (!(c->on & ONYX_PASS_FUSE_ACT) || !(is_op(h, "MatMul") || is_op(h, "Gemm")))
+                continue;
+            if (!is_float(c, h->inputs[0]) && !is_float(c, h->inputs[1]) &&
+                !is_float(c, h->outputs[0]))
+                continue;
+        }
         for (int more = 1; more;)
-            ONYXI_CHECK(fuse_step(c, ci, &more));
+            ONYXI_CHECK(fuse_step(c, ci, allow_add, &more));
     }
     return ONYX_OK;
 }
@@ -875,7 +894,7 @@ static onyx_status run_passes(pass_ctx *c, unsigned char *folded) {
     ONYXI_CHECK(commit_folds(c, folded));
     if (c->on & ONYX_PASS_FUSE_ADD) ONYXI_CHECK(propagate(c, c->t2, c->known2, NULL, 1));
     if (c->on & ONYX_PASS_FOLD_BN) ONYXI_CHECK(fold_bn(c));
-    if (c->on & (ONYX_PASS_FUSE_ACT | ONYX_PASS_FUSE_ADD)) ONYXI_CHECK(fuse_conv(c));
+    if (c->on & (ONYX_PASS_FUSE_ACT | ONYX_PASS_FUSE_ADD)) ONYXI_CHECK(fuse_hosts(c));
     drop_unread(c);
     return reorder(c);
 }

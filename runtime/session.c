@@ -17,6 +17,7 @@
 #endif
 
 #include "log.h"
+#include "passes.h"
 #include "plan.h"
 #include "reorder.h"
 #include "session.h"
@@ -615,6 +616,7 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
             fail_node(s, ni);
             goto fail;
         }
+        if (!onyxi_node_live(nd)) continue; /* absorbed or removed by a graph pass */
         int all_const = 1; /* every input known at plan time: fold the node */
         for (int k = 0; k < nd->n_inputs; k++) {
             ins[k] = nd->inputs[k] < 0 ? NULL : &s->vals[nd->inputs[k]];

@@ -1,8 +1,9 @@
 /*
  * Graph passes run at load (runtime/passes.c): drop_identity, fold_constants, fold_bn and the
- * Conv post-op fusions fuse_act / fuse_add, each on small hand-built models; the fused chains
- * in the reference kernel (same bits as the unfused nodes) and in oneDNN (within the node-test
- * tolerance), the switches (options and ONYX_DISABLE_PASSES) and what introspection reports.
+ * post-op fusions fuse_act (Conv, MatMul, Gemm) / fuse_add (Conv), each on small hand-built
+ * models; the fused chains in the reference kernel (same bits as the unfused nodes) and in
+ * oneDNN (within the node-test tolerance), the switches (options and ONYX_DISABLE_PASSES) and what
+ * introspection reports.
  */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <math.h>
@@ -111,10 +112,10 @@ static onyx_model *load(mb *b, unsigned passes) {
     return m;
 }
 
-/* Runs m on x (shape xd, rank 4) with backend be; copies output 0 into y (n floats) and
- * returns the session (free it). */
-static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const int64_t *xd,
-                         float *y, size_t n) {
+/* Runs m on x (shape xd of the given rank) with backend be; copies output 0 into y (n floats)
+ * and returns the session (free it). */
+static onyx_session *run_rank(onyx_model *m, onyx_backend be, const float *x, int rank,
+                              const int64_t *xd, float *y, size_t n) {
     onyx_options *o = NULL;
     ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
     ck_assert_int_eq(onyx_options_set_backend(o, be), ONYX_OK);
@@ -122,14 +123,21 @@ static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const i
     onyx_status rc = onyx_session_create(m, o, &s);
     onyx_options_free(o);
     ck_assert_msg(rc == ONYX_OK, "create: %s", onyx_session_errmsg(s));
-    size_t bytes = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]) * sizeof(float);
-    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, 4, x, bytes), ONYX_OK);
+    size_t bytes = sizeof(float);
+    for (int d = 0; d < rank; d++)
+        bytes *= (size_t)xd[d];
+    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, rank, x, bytes), ONYX_OK);
     rc = onyx_session_run(s);
     ck_assert_msg(rc == ONYX_OK, "run: %s", onyx_session_errmsg(s));
     const onyx_tensor *t = onyx_session_output(s, 0);
     ck_assert_uint_eq(onyx_tensor_nbytes(t), n * sizeof(float));
     memcpy(y, onyx_tensor_data(t), n * sizeof(float));
     return s;
+}
+
+static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const int64_t *xd,
+                         float *y, size_t n) {
+    return run_rank(m, be, x, 4, xd, y, n);
 }
 
 /* The execution-order index of the node named name. */
@@ -160,10 +168,12 @@ static void assert_state(const onyx_session *s, const onyx_model *m, const char 
  * or agree within the node-test tolerance; oneDNN within that tolerance. Returns the number
  * of steps of the fused reference plan; *dnnl_steps counts dnnl steps of the fused default
  * plan. The fused model is left in *fused (free it). */
-static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, int exact,
-                         onyx_model **fused, int *dnnl_steps) {
+static int compare_fused_rank(mb *b_on, mb *b_off, int rank, const int64_t *xd, size_t n_out,
+                              int exact, onyx_model **fused, int *dnnl_steps) {
     onyx_model *on = load(b_on, ONYX_PASS_ALL), *off = load(b_off, 0);
-    size_t nx = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]);
+    size_t nx = 1;
+    for (int d = 0; d < rank; d++)
+        nx *= (size_t)xd[d];
     float *x = malloc(nx * sizeof *x), *want = malloc(n_out * sizeof *want);
     float *got = malloc(n_out * sizeof *got);
     unsigned s = 7;
@@ -171,8 +181,8 @@ static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, i
         s = s * 1664525u + 1013904223u;
         x[i] = -2.0f + 4.0f * (float)(s >> 8) / (float)(1u << 24);
     }
-    onyx_session_free(run(off, ONYX_BACKEND_REFERENCE, x, xd, want, n_out));
-    onyx_session *sr = run(on, ONYX_BACKEND_REFERENCE, x, xd, got, n_out);
+    onyx_session_free(run_rank(off, ONYX_BACKEND_REFERENCE, x, rank, xd, want, n_out));
+    onyx_session *sr = run_rank(on, ONYX_BACKEND_REFERENCE, x, rank, xd, got, n_out);
     int steps = onyx_session_step_count(sr);
     onyx_session_free(sr);
     for (size_t i = 0; i < n_out; i++) {
@@ -183,7 +193,7 @@ static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, i
             ck_assert_msg(fabsf(got[i] - want[i]) <= 1e-6f + 1e-4f * fabsf(want[i]),
                           "ref element %zu: fused %.9g, unfused %.9g", i, got[i], want[i]);
     }
-    onyx_session *sd = run(on, ONYX_BACKEND_AUTO, x, xd, got, n_out);
+    onyx_session *sd = run_rank(on, ONYX_BACKEND_AUTO, x, rank, xd, got, n_out);
     *dnnl_steps = steps_with(sd, "dnnl");
     onyx_session_free(sd);
     /* tolerance of the ONNX node tests */
@@ -196,6 +206,11 @@ static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, i
     onyx_model_free(off);
     *fused = on;
     return steps;
+}
+
+static int compare_fused(mb *b_on, mb *b_off, const int64_t *xd, size_t n_out, int exact,
+                         onyx_model **fused, int *dnnl_steps) {
+    return compare_fused_rank(b_on, b_off, 4, xd, n_out, exact, fused, dnnl_steps);
 }
 
 /* ---- a 1x1 convolution small enough to compute by hand ---- */
@@ -515,6 +530,178 @@ START_TEST(test_fuse_act_declines) {
 }
 END_TEST
 
+/* ---- fuse_act on MatMul and Gemm ---- */
+
+/* The default plan of fused model m has one step, run by impl, for a node shown as op. */
+static void assert_one_step(onyx_model *m, const char *impl, const char *op) {
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    ck_assert_int_eq(onyx_session_step_count(s), 1);
+    ck_assert_str_eq(onyx_session_step_impl(s, 0), impl);
+    ck_assert_str_eq(onyx_model_node_op_type(m, onyx_session_step_node(s, 0)), op);
+    onyx_session_free(s);
+}
+
+START_TEST(test_fuse_act_matmul_hand_values) {
+    /* x [1,1,1,4] times W = 2 I with W[3][0] = -1: y = [-4, 0, 2, 4] */
+    n_store = 0;
+    mb *b = mb_new(13);
+    mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
+    static const int64_t wd[2] = {4, 4};
+    init_tensor(b, "W", 2, wd,
+                floats(16, (const float[]){2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, -1, 0, 0, 2}));
+    mb_node(b, "MatMul", "mm", "x,W", "c");
+    mb_node(b, "Relu", "relu", "c", "y");
+    mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
+    onyx_model *m = load(b, ONYX_PASS_FUSE_ACT);
+    static const float want[4] = {0, 0, 2, 4};
+    hand_run(m, ONYX_BACKEND_REFERENCE, want);
+    hand_run(m, ONYX_BACKEND_AUTO, want);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul+Relu");
+    assert_one_step(m, "dnnl", "MatMul+Relu");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "relu", ONYX_NODE_FUSED);
+    onyx_session_free(s);
+    onyx_model_free(m);
+}
+END_TEST
+
+/* x [2, 3, 5, 7] -> MatMul(W [7, 9]) -> "mm" -> Relu or SiLU (Sigmoid and Mul) -> y */
+static const int64_t MM_XD[4] = {2, 3, 5, 7};
+
+static mb *matmul_model(const char *act, unsigned seed) {
+    n_store = 0;
+    mb *b = mb_new(13);
+    mb_value(b, 0, "x", FLOAT, 4, MM_XD, NULL);
+    static const int64_t wd[2] = {7, 9}, yd[4] = {2, 3, 5, 9};
+    init_tensor(b, "W", 2, wd, fill(7 * 9, seed, -0.6f, 0.6f));
+    mb_node(b, "MatMul", "mm", "x,W", "mm");
+    if (strcmp(act, "SiLU") == 0) {
+        mb_node(b, "Sigmoid", "act", "mm", "s");
+        mb_node(b, "Mul", "mul", seed & 1 ? "s,mm" : "mm,s", "y");
+    } else {
+        mb_node(b, act, "act", "mm", "y");
+    }
+    mb_value(b, 1, "y", FLOAT, 4, yd, NULL);
+    return b;
+}
+
+START_TEST(test_fuse_act_matmul_random) {
+    static const char *const acts[2] = {"Relu", "SiLU"};
+    for (int i = 0; i < 2; i++) {
+        for (unsigned seed = 1; seed <= 2; seed++) {
+            onyx_model *m = NULL;
+            int dnnl = 0;
+            int steps = compare_fused(matmul_model(acts[i], seed), matmul_model(acts[i], seed),
+                                      MM_XD, 2 * 3 * 5 * 9, 1, &m, &dnnl);
+            char op[32];
+            snprintf(op, sizeof op, "MatMul+%s", acts[i]);
+            ck_assert_msg(steps == 1, "%s: %d steps", op, steps);
+            ck_assert_int_eq(dnnl, 1);
+            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), op);
+            assert_one_step(m, "dnnl", op);
+            onyx_model_free(m);
+        }
+    }
+}
+END_TEST
+
+/* x -> Gemm -> "g" -> activation -> y [5, 9]. kind 0: x [5, 7], transB = 1 (W [9, 7]), C a
+ * bias row [9], Clip(-0.3, 0.5) by inputs; kind 1: alpha 0.7, beta 1.3, W [7, 9], C [5, 9],
+ * Sigmoid (alpha, then C, then the chain); kind 2: as 1 with transA (x [7, 5]) and Relu. */
+static const int64_t GEMM_XD[2][2] = {{5, 7}, {7, 5}};
+
+static mb *gemm_model(int kind, unsigned seed) {
+    n_store = 0;
+    mb *b = mb_new(13);
+    const int64_t *xd = GEMM_XD[kind == 2];
+    mb_value(b, 0, "x", FLOAT, 2, xd, NULL);
+    static const int64_t wt[2] = {9, 7}, w[2] = {7, 9}, row = 9, full[2] = {5, 9};
+    Onnx__NodeProto *g;
+    if (kind == 0) {
+        init_tensor(b, "W", 2, wt, fill(63, seed, -0.6f, 0.6f));
+        init_tensor(b, "C", 1, &row, fill(9, seed + 1, -0.5f, 0.5f));
+        g = mb_node(b, "Gemm", "gemm", "x,W,C", "g");
+        Onnx__AttributeProto *a = mb_attr(b, g, "transB", ATTR_INT);
+        a->has_i = 1;
+        a->i = 1;
+        static const int64_t scalar = 1;
+        init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){-0.3f}));
+        init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.5f}));
+        mb_node(b, "Clip", "act", "g,lo,hi", "y");
+    } else {
+        init_tensor(b, "W", 2, w, fill(63, seed, -0.6f, 0.6f));
+        init_tensor(b, "C", 2, full, fill(45, seed + 1, -0.5f, 0.5f));
+        g = mb_node(b, "Gemm", "gemm", "x,W,C", "g");
+        attr_float(b, g, "alpha", 0.7f);
+        attr_float(b, g, "beta", 1.3f);
+        if (kind == 2) {
+            Onnx__AttributeProto *a = mb_attr(b, g, "transA", ATTR_INT);
+            a->has_i = 1;
+            a->i = 1;
+        }
+        mb_node(b, kind == 1 ? "Sigmoid" : "Relu", "act", "g", "y");
+    }
+    mb_value(b, 1, "y", FLOAT, 2, full, NULL);
+    return b;
+}
+
+START_TEST(test_fuse_act_gemm_random) {
+    static const char *const ops[3] = {"Gemm+Clip", "Gemm+Sigmoid", "Gemm+Relu"};
+    for (int kind = 0; kind < 3; kind++) {
+        for (unsigned seed = 1; seed <= 2; seed++) {
+            onyx_model *m = NULL;
+            int dnnl = 0;
+            int steps = compare_fused_rank(gemm_model(kind, seed), gemm_model(kind, seed), 2,
+                                           GEMM_XD[kind == 2], 5 * 9, 1, &m, &dnnl);
+            ck_assert_msg(steps == 1, "%s: %d steps", ops[kind], steps);
+            ck_assert_int_eq(dnnl, 1);
+            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "gemm")), ops[kind]);
+            assert_one_step(m, "dnnl", ops[kind]);
+            onyx_model_free(m);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_fuse_act_matmul_declines) {
+    static const int64_t yd[4] = {2, 3, 5, 9};
+    /* the MatMul output is read twice: it must still be computed unactivated */
+    mb *b = matmul_model("Relu", 1);
+    mb_node(b, "Sigmoid", "act2", "mm", "y2");
+    mb_value(b, 1, "y2", FLOAT, 4, yd, NULL);
+    onyx_model *m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    onyx_session *s = NULL;
+    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    assert_state(s, m, "act", ONYX_NODE_EXECUTED);
+    assert_state(s, m, "act2", ONYX_NODE_EXECUTED);
+    ck_assert_int_eq(onyx_session_step_count(s), 3);
+    onyx_session_free(s);
+    onyx_model_free(m);
+    /* ... or is a graph output */
+    b = matmul_model("Relu", 1);
+    mb_value(b, 1, "mm", FLOAT, 4, yd, NULL);
+    m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    onyx_model_free(m);
+    /* an integer MatMul: the post-ops are float only (Relu takes int32 since opset 14) */
+    n_store = 0;
+    b = mb_new(14);
+    static const int64_t xd[2] = {2, 3}, wd[2] = {3, 2};
+    static const int32_t wi[6] = {1, -2, 3, -4, 5, -6};
+    mb_value(b, 0, "x", ONYX_DTYPE_INT32, 2, xd, NULL);
+    mb_raw(mb_tensor(b, 1, "W", ONYX_DTYPE_INT32, 2, wd), wi, sizeof wi);
+    mb_node(b, "MatMul", "mm", "x,W", "mm");
+    mb_node(b, "Relu", "act", "mm", "y");
+    mb_value(b, 1, "y", ONYX_DTYPE_INT32, 2, xd, NULL);
+    m = load(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    onyx_model_free(m);
+}
+END_TEST
+
 /* ---- fuse_add ---- */
 
 START_TEST(test_fuse_add_hand_values) {
@@ -717,6 +904,10 @@ static Suite *passes_suite(void) {
     tcase_add_test(tc, test_fuse_act_relu_hand_values);
     tcase_add_test(tc, test_fuse_act_each_kind);
     tcase_add_test(tc, test_fuse_act_declines);
+    tcase_add_test(tc, test_fuse_act_matmul_hand_values);
+    tcase_add_test(tc, test_fuse_act_matmul_random);
+    tcase_add_test(tc, test_fuse_act_gemm_random);
+    tcase_add_test(tc, test_fuse_act_matmul_declines);
     suite_add_tcase(s, tc);
     tc = tcase_create("fuse_add");
     tcase_add_test(tc, test_fuse_add_hand_values);
