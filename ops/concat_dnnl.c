@@ -7,26 +7,22 @@
  */
 #include <string.h>
 
-#include "../runtime/dnnl_util.h"
 #include "concat.h"
+#include "dnnl_stage.h"
 
 typedef struct concat_dnnl_state {
-    dnnl_primitive_t prim;
-    dnnl_memory_t dst, scratch;
-    dnnl_memory_desc_t dst_md; /* the output's layout when blocked (x->out[0]->layout) */
+    onyxi_dnnl_prim p;
     int n;
-    dnnl_exec_arg_t *args; /* owned: n sources, dst, scratchpad */
+    dnnl_exec_arg_t *args; /* owned: n sources, then room for dst and scratchpad */
     dnnl_memory_t src[];   /* n, owned */
 } concat_dnnl_state;
 
 static void concat_fini_dnnl(onyxi_exec *x) {
     concat_dnnl_state *st = x->state;
     if (!st) return;
-    if (st->prim) dnnl_primitive_destroy(st->prim);
+    onyxi_dnnl_prim_fini(&st->p);
     for (int i = 0; i < st->n; i++)
         if (st->src[i]) dnnl_memory_destroy(st->src[i]);
-    if (st->dst) dnnl_memory_destroy(st->dst);
-    if (st->scratch) dnnl_memory_destroy(st->scratch);
     onyxi_free(st->args);
     onyxi_free(st);
     x->state = NULL;
@@ -94,10 +90,8 @@ static onyx_status concat_init_dnnl(onyxi_exec *x) {
                                 blocked_out ? dnnl_format_tag_any : dnnl_format_tag_undef, e);
     dnnl_primitive_desc_t pd = NULL;
     if (rc == ONYX_OK) rc = concat_pd(x, &dst_md, x->n_in, ax, src_md, &pd);
-    dnnl_engine_t eng = x->backend->engine;
     for (int k = 0; rc == ONYX_OK && k < x->n_in; k++) {
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->src[k], &src_md[k], eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
+        rc = onyxi_dnnl_memory(x, &src_md[k], &st->src[k]);
         st->args[k].arg = DNNL_ARG_MULTIPLE_SRC + k;
         st->args[k].memory = st->src[k];
     }
@@ -106,36 +100,17 @@ static onyx_status concat_init_dnnl(onyxi_exec *x) {
         if (pd) dnnl_primitive_desc_destroy(pd);
         return rc;
     }
-    const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    rc = onyxi_dnnl_check(dnnl_memory_create(&st->dst, out_md, eng, DNNL_MEMORY_NONE),
-                          "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
-    if (rc == ONYX_OK) {
-        st->args[x->n_in] = (dnnl_exec_arg_t){DNNL_ARG_DST, st->dst};
-        st->args[x->n_in + 1] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, st->scratch};
-        x->scratch_bytes = dnnl_memory_desc_get_size(scr);
-        rc = onyxi_dnnl_set_output(x, 0, out_md, &st->dst_md);
-    }
+    rc = onyxi_dnnl_prim_init(x, pd, 0u, &st->p);
     dnnl_primitive_desc_destroy(pd);
     return rc;
 }
 
 static onyx_status concat_run_dnnl(onyxi_exec *x) {
     concat_dnnl_state *st = x->state;
-    onyxi_err *e = x->err;
-    if (!st || !st->prim) return onyxi_fail(e, ONYX_INTERNAL, "Concat run without init");
+    if (!st) return onyxi_fail(x->err, ONYX_INTERNAL, "Concat run without init");
     for (int k = 0; k < st->n; k++)
-        ONYXI_DNNL(dnnl_memory_set_data_handle(st->src[k], x->in[k]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, st->n + 2, st->args), e);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
-    return ONYX_OK;
+        ONYXI_DNNL(dnnl_memory_set_data_handle(st->src[k], x->in[k]->data), x->err);
+    return onyxi_dnnl_prim_run(x, &st->p, st->n, st->args);
 }
 
 const onyxi_impl onyxi_concat_dnnl = {"dnnl", concat_init_dnnl, concat_run_dnnl, concat_fini_dnnl};

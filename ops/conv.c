@@ -17,112 +17,21 @@
 #include "conv.h"
 #include "ops.h"
 #include "postops.h"
-
-/* Attribute values above this are refused: they keep every index computation far from
- * int64 overflow, and no real model comes near them. */
-#define ATTR_MAX INT32_MAX
-
-enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
-
-/* -1 for an unknown value. ORT reads "" as NOTSET, and some exporters write it. */
-static int parse_auto_pad(const char *s) {
-    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0') return PAD_NOTSET;
-    if (strcmp(s, "SAME_UPPER") == 0) return PAD_SAME_UPPER;
-    if (strcmp(s, "SAME_LOWER") == 0) return PAD_SAME_LOWER;
-    if (strcmp(s, "VALID") == 0) return PAD_VALID;
-    return -1;
-}
-
-/* a + b and a * b for non-negative values; 0 on int64 overflow. */
-static int add_ok(int64_t a, int64_t b, int64_t *out) {
-    if (a > INT64_MAX - b) return 0;
-    *out = a + b;
-    return 1;
-}
-static int mul_ok(int64_t a, int64_t b, int64_t *out) {
-    if (a != 0 && b > INT64_MAX / a) return 0;
-    *out = a * b;
-    return 1;
-}
-
-/* Checks that every value of ints attribute `name` lies in [lo, ATTR_MAX]. Returns its
- * length, -1 when absent, or -2 after recording an error. */
-static int check_ints(const onyxi_node *n, const char *name, int64_t lo, onyxi_err *e) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    for (int i = 0; i < len; i++)
-        if (v[i] < lo || v[i] > ATTR_MAX) {
-            onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%s'[%d] is %lld, expected %lld to %d",
-                       name, i, (long long)v[i], (long long)lo, ATTR_MAX);
-            return -2;
-        }
-    return len;
-}
+#include "window.h"
 
 onyx_status onyxi_conv_check(const onyxi_node *n, onyxi_err *e) {
-    const char *ap = onyxi_attr_string(n, "auto_pad", "NOTSET");
-    int mode = parse_auto_pad(ap);
-    if (mode < 0)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'auto_pad' is '%.64s', expected NOTSET, SAME_UPPER, "
-                          "SAME_LOWER or VALID",
-                          ap);
-    int64_t group = onyxi_attr_int(n, "group", 1);
-    if (group < 1 || group > ATTR_MAX)
-        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'group' is %lld, expected 1 to %d",
-                          (long long)group, ATTR_MAX);
+    ONYXI_CHECK(onyxi_window_check_auto_pad(n, e));
+    ONYXI_CHECK(onyxi_window_check_int(n, "group", 1, 1, e));
     int nk, ns, nd, np;
-    if ((nk = check_ints(n, "kernel_shape", 1, e)) == -2 ||
-        (ns = check_ints(n, "strides", 1, e)) == -2 ||
-        (nd = check_ints(n, "dilations", 1, e)) == -2 || (np = check_ints(n, "pads", 0, e)) == -2)
+    if ((nk = onyxi_window_check_ints(n, "kernel_shape", 1, e)) == -2 ||
+        (ns = onyxi_window_check_ints(n, "strides", 1, e)) == -2 ||
+        (nd = onyxi_window_check_ints(n, "dilations", 1, e)) == -2 ||
+        (np = onyxi_window_check_ints(n, "pads", 0, e)) == -2)
         return ONYX_INVALID_MODEL;
-    /* Lengths against the input rank are checked by infer; here only against each other. */
-    const char *names[3] = {"kernel_shape", "strides", "dilations"};
-    int lens[3] = {nk, ns, nd};
-    int ref = -1;
-    for (int i = 0; i < 3; i++) {
-        if (lens[i] < 0) continue;
-        if (ref >= 0 && lens[i] != lens[ref])
-            return onyxi_fail(e, ONYX_INVALID_MODEL,
-                              "attribute '%s' has %d values but '%s' has %d; expected equal "
-                              "lengths",
-                              names[i], lens[i], names[ref], lens[ref]);
-        ref = i;
-    }
-    if (np >= 0 && ref >= 0 && np != 2 * lens[ref])
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'pads' has %d values, expected %d (2 x %d from '%s')", np,
-                          2 * lens[ref], lens[ref], names[ref]);
-    if (np >= 0 && mode != PAD_NOTSET) {
-        /* ONNX forbids pads with auto_pad; all-zero pads are harmless and tolerated. */
-        const int64_t *p = NULL;
-        onyxi_attr_ints(n, "pads", &p);
-        for (int i = 0; i < np; i++)
-            if (p[i] != 0)
-                return onyxi_fail(e, ONYX_INVALID_MODEL,
-                                  "attribute 'pads' cannot be used with auto_pad '%.64s'", ap);
-    }
-    return ONYX_OK;
-}
-
-/* Reads ints attribute `name` into out[0..want), or fills it with def when absent.
- * ONYX_INVALID_MODEL when its length is not want. */
-static onyx_status ints_or_default(const onyxi_node *n, const char *name, int want, int64_t def,
-                                   int64_t *out, onyxi_err *e) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    if (len < 0) {
-        for (int i = 0; i < want; i++)
-            out[i] = def;
-        return ONYX_OK;
-    }
-    if (len != want)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute '%s' has %d values, expected %d for input 'X' with %d "
-                          "spatial dims",
-                          name, len, want, want / (strcmp(name, "pads") == 0 ? 2 : 1));
-    memcpy(out, v, (size_t)want * sizeof *out);
-    return ONYX_OK;
+    static const char *const names[3] = {"kernel_shape", "strides", "dilations"};
+    const int lens[3] = {nk, ns, nd};
+    ONYXI_CHECK(onyxi_window_check_lengths(names, lens, 3, np, e));
+    return onyxi_window_check_pads_unused(n, e);
 }
 
 onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const onyx_tensor *W,
@@ -161,13 +70,13 @@ onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const
                           onyxi_shape_str(B->rank, B->dims, b1, sizeof b1), (long long)g->M);
 
     int64_t kshape[MAX_SPATIAL], pads[2 * MAX_SPATIAL];
-    ONYXI_CHECK(ints_or_default(n, "strides", S, 1, g->stride, e));
-    ONYXI_CHECK(ints_or_default(n, "dilations", S, 1, g->dil, e));
-    ONYXI_CHECK(ints_or_default(n, "pads", 2 * S, 0, pads, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "strides", S, 1, g->stride, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "dilations", S, 1, g->dil, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "pads", 2 * S, 0, pads, e));
     const int64_t *ks = NULL;
     int nk = onyxi_attr_ints(n, "kernel_shape", &ks);
     if (nk >= 0) {
-        ONYXI_CHECK(ints_or_default(n, "kernel_shape", S, 1, kshape, e));
+        ONYXI_CHECK(onyxi_window_ints(n, "kernel_shape", S, 1, kshape, e));
         for (int i = 0; i < S; i++)
             if (kshape[i] != W->dims[2 + i])
                 return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
@@ -176,7 +85,7 @@ onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const
                                   onyxi_shape_str(S, kshape, b1, sizeof b1),
                                   onyxi_shape_str(S, W->dims + 2, b2, sizeof b2));
     }
-    int mode = parse_auto_pad(onyxi_attr_string(n, "auto_pad", "NOTSET"));
+    int mode = onyxi_window_auto_pad(n);
 
     for (int i = 0; i < S; i++) {
         int64_t in = X->dims[2 + i], k = W->dims[2 + i], s = g->stride[i], ek, out;
@@ -185,29 +94,29 @@ onyx_status onyxi_conv_geometry(const onyxi_node *n, const onyx_tensor *X, const
                               "input 'W' has kernel size %lld on axis %d, expected at least 1",
                               (long long)k, 2 + i);
         /* effective (dilated) kernel extent */
-        if (!mul_ok(k - 1, g->dil[i], &ek) || !add_ok(ek, 1, &ek))
+        if (!onyxi_window_mul(k - 1, g->dil[i], &ek) || !onyxi_window_add(ek, 1, &ek))
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                               "dilated kernel on axis %d is too large (%lld x dilation %lld)",
                               2 + i, (long long)k, (long long)g->dil[i]);
         int64_t pb = 0, pe = 0;
-        if (mode == PAD_NOTSET) {
+        if (mode == ONYXI_PAD_NOTSET) {
             pb = pads[i];
             pe = pads[S + i];
-        } else if (mode != PAD_VALID) {
+        } else if (mode != ONYXI_PAD_VALID) {
             out = in / s + (in % s != 0);
             int64_t total = 0;
             if (out > 0) {
                 /* (out - 1) * s <= in, so only the + ek can overflow */
-                if (!add_ok((out - 1) * s, ek, &total))
+                if (!onyxi_window_add((out - 1) * s, ek, &total))
                     return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'X' axis %d is too large",
                                       2 + i);
                 total = total > in ? total - in : 0;
             }
-            pb = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pb = mode == ONYXI_PAD_SAME_UPPER ? total / 2 : total - total / 2;
             pe = total - pb;
         }
         int64_t span;
-        if (!add_ok(in, pb, &span) || !add_ok(span, pe, &span))
+        if (!onyxi_window_add(in, pb, &span) || !onyxi_window_add(span, pe, &span))
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'X' axis %d is too large", 2 + i);
         if (span < ek)
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH,

@@ -9,13 +9,9 @@
 #include <string.h>
 
 #include "ops.h"
+#include "window.h"
 
 #define MAX_SPATIAL (ONYXI_MAX_RANK - 2)
-/* Attribute values above this are refused: they keep every index computation far from
- * int64 overflow, and no real model comes near them. */
-#define ATTR_MAX INT32_MAX
-
-enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
 
 /* Everything the kernel needs to know about one (node, input shapes) pair. */
 typedef struct ct_geom {
@@ -25,108 +21,21 @@ typedef struct ct_geom {
     int64_t stride[MAX_SPATIAL], dil[MAX_SPATIAL], pad[MAX_SPATIAL]; /* pad: at the start */
 } ct_geom;
 
-/* -1 for an unknown value. ORT reads "" as NOTSET, and some exporters write it. */
-static int parse_auto_pad(const char *s) {
-    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0') return PAD_NOTSET;
-    if (strcmp(s, "SAME_UPPER") == 0) return PAD_SAME_UPPER;
-    if (strcmp(s, "SAME_LOWER") == 0) return PAD_SAME_LOWER;
-    if (strcmp(s, "VALID") == 0) return PAD_VALID;
-    return -1;
-}
-
-/* a + b and a * b for non-negative values; 0 on int64 overflow. */
-static int add_ok(int64_t a, int64_t b, int64_t *out) {
-    if (a > INT64_MAX - b) return 0;
-    *out = a + b;
-    return 1;
-}
-static int mul_ok(int64_t a, int64_t b, int64_t *out) {
-    if (a != 0 && b > INT64_MAX / a) return 0;
-    *out = a * b;
-    return 1;
-}
-
-/* Checks that every value of ints attribute `name` lies in [lo, ATTR_MAX]. Returns its
- * length, -1 when absent, or -2 after recording an error. */
-static int check_ints(const onyxi_node *n, const char *name, int64_t lo, onyxi_err *e) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    for (int i = 0; i < len; i++)
-        if (v[i] < lo || v[i] > ATTR_MAX) {
-            onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%s'[%d] is %lld, expected %lld to %d",
-                       name, i, (long long)v[i], (long long)lo, ATTR_MAX);
-            return -2;
-        }
-    return len;
-}
-
 onyx_status onyxi_conv_transpose_check(const onyxi_node *n, onyxi_err *e) {
-    const char *ap = onyxi_attr_string(n, "auto_pad", "NOTSET");
-    int mode = parse_auto_pad(ap);
-    if (mode < 0)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'auto_pad' is '%.64s', expected NOTSET, SAME_UPPER, "
-                          "SAME_LOWER or VALID",
-                          ap);
-    int64_t group = onyxi_attr_int(n, "group", 1);
-    if (group < 1 || group > ATTR_MAX)
-        return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'group' is %lld, expected 1 to %d",
-                          (long long)group, ATTR_MAX);
+    ONYXI_CHECK(onyxi_window_check_auto_pad(n, e));
+    ONYXI_CHECK(onyxi_window_check_int(n, "group", 1, 1, e));
     int nk, ns, nd, no, np, nos;
-    if ((nk = check_ints(n, "kernel_shape", 1, e)) == -2 ||
-        (ns = check_ints(n, "strides", 1, e)) == -2 ||
-        (nd = check_ints(n, "dilations", 1, e)) == -2 ||
-        (no = check_ints(n, "output_padding", 0, e)) == -2 ||
-        (np = check_ints(n, "pads", 0, e)) == -2 ||
-        (nos = check_ints(n, "output_shape", 0, e)) == -2)
+    if ((nk = onyxi_window_check_ints(n, "kernel_shape", 1, e)) == -2 ||
+        (ns = onyxi_window_check_ints(n, "strides", 1, e)) == -2 ||
+        (nd = onyxi_window_check_ints(n, "dilations", 1, e)) == -2 ||
+        (no = onyxi_window_check_ints(n, "output_padding", 0, e)) == -2 ||
+        (np = onyxi_window_check_ints(n, "pads", 0, e)) == -2 ||
+        (nos = onyxi_window_check_ints(n, "output_shape", 0, e)) == -2)
         return ONYX_INVALID_MODEL;
-    /* Lengths against the input rank are checked by infer; here only against each other. */
-    const char *names[4] = {"kernel_shape", "strides", "dilations", "output_padding"};
-    int lens[4] = {nk, ns, nd, no};
-    int ref = -1;
-    for (int i = 0; i < 4; i++) {
-        if (lens[i] < 0) continue;
-        if (ref >= 0 && lens[i] != lens[ref])
-            return onyxi_fail(e, ONYX_INVALID_MODEL,
-                              "attribute '%s' has %d values but '%s' has %d; expected equal "
-                              "lengths",
-                              names[i], lens[i], names[ref], lens[ref]);
-        ref = i;
-    }
-    if (np >= 0 && ref >= 0 && np != 2 * lens[ref])
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'pads' has %d values, expected %d (2 x %d from '%s')", np,
-                          2 * lens[ref], lens[ref], names[ref]);
-    if (np >= 0 && mode != PAD_NOTSET) {
-        /* ONNX forbids pads with auto_pad; all-zero pads are harmless and tolerated. */
-        const int64_t *p = NULL;
-        onyxi_attr_ints(n, "pads", &p);
-        for (int i = 0; i < np; i++)
-            if (p[i] != 0)
-                return onyxi_fail(e, ONYX_INVALID_MODEL,
-                                  "attribute 'pads' cannot be used with auto_pad '%.64s'", ap);
-    }
-    return ONYX_OK;
-}
-
-/* Reads ints attribute `name` into out[0..want), or fills it with def when absent.
- * ONYX_INVALID_MODEL when its length is not want. */
-static onyx_status ints_or_default(const onyxi_node *n, const char *name, int want, int64_t def,
-                                   int64_t *out, onyxi_err *e) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    if (len < 0) {
-        for (int i = 0; i < want; i++)
-            out[i] = def;
-        return ONYX_OK;
-    }
-    if (len != want)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute '%s' has %d values, expected %d for input 'X' with %d "
-                          "spatial dims",
-                          name, len, want, want / (strcmp(name, "pads") == 0 ? 2 : 1));
-    memcpy(out, v, (size_t)want * sizeof *out);
-    return ONYX_OK;
+    static const char *const names[4] = {"kernel_shape", "strides", "dilations", "output_padding"};
+    const int lens[4] = {nk, ns, nd, no};
+    ONYXI_CHECK(onyxi_window_check_lengths(names, lens, 4, np, e));
+    return onyxi_window_check_pads_unused(n, e);
 }
 
 /* Reads output_shape into out[0..S): S values, or S + 2 whose first two must be N and M
@@ -197,7 +106,7 @@ static onyx_status transpose_geometry(const onyxi_node *n, const onyx_tensor *X,
         return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                           "input 'X' has %lld channels, not a multiple of group %lld",
                           (long long)g->C, (long long)g->G);
-    if (!mul_ok(W->dims[1], g->G, &g->M))
+    if (!onyxi_window_mul(W->dims[1], g->G, &g->M))
         return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                           "input 'W' dim 1 (%lld) x group (%lld) output channels overflow",
                           (long long)W->dims[1], (long long)g->G);
@@ -207,12 +116,12 @@ static onyx_status transpose_geometry(const onyxi_node *n, const onyx_tensor *X,
                           onyxi_shape_str(B->rank, B->dims, b1, sizeof b1), (long long)g->M);
 
     int64_t kshape[MAX_SPATIAL], pads[2 * MAX_SPATIAL], opad[MAX_SPATIAL], target[MAX_SPATIAL];
-    ONYXI_CHECK(ints_or_default(n, "strides", S, 1, g->stride, e));
-    ONYXI_CHECK(ints_or_default(n, "dilations", S, 1, g->dil, e));
-    ONYXI_CHECK(ints_or_default(n, "output_padding", S, 0, opad, e));
-    ONYXI_CHECK(ints_or_default(n, "pads", 2 * S, 0, pads, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "strides", S, 1, g->stride, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "dilations", S, 1, g->dil, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "output_padding", S, 0, opad, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "pads", 2 * S, 0, pads, e));
     if (onyxi_attr_find(n, "kernel_shape")) {
-        ONYXI_CHECK(ints_or_default(n, "kernel_shape", S, 1, kshape, e));
+        ONYXI_CHECK(onyxi_window_ints(n, "kernel_shape", S, 1, kshape, e));
         for (int i = 0; i < S; i++)
             if (kshape[i] != W->dims[2 + i])
                 return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
@@ -224,7 +133,7 @@ static onyx_status transpose_geometry(const onyxi_node *n, const onyx_tensor *X,
     onyx_status rc;
     int has_target = read_output_shape(n, g, target, e, &rc);
     if (rc != ONYX_OK) return rc;
-    int mode = parse_auto_pad(onyxi_attr_string(n, "auto_pad", "NOTSET"));
+    int mode = onyxi_window_auto_pad(n);
 
     for (int i = 0; i < S; i++) {
         int64_t in = X->dims[2 + i], k = W->dims[2 + i], s = g->stride[i], full, ek;
@@ -237,25 +146,26 @@ static onyx_status transpose_geometry(const onyxi_node *n, const onyx_tensor *X,
                               "input 'X' has size %lld on axis %d, expected at least 1",
                               (long long)in, 2 + i);
         /* the full (unpadded) result: stride * (in - 1) + output_padding + dilated kernel */
-        if (!mul_ok(k - 1, g->dil[i], &ek) || !add_ok(ek, 1, &ek) || !mul_ok(in - 1, s, &full) ||
-            !add_ok(full, opad[i], &full) || !add_ok(full, ek, &full))
+        if (!onyxi_window_mul(k - 1, g->dil[i], &ek) || !onyxi_window_add(ek, 1, &ek) ||
+            !onyxi_window_mul(in - 1, s, &full) || !onyxi_window_add(full, opad[i], &full) ||
+            !onyxi_window_add(full, ek, &full))
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "output axis %d is too large", 2 + i);
         int64_t pb = 0, out;
-        if (has_target || mode == PAD_SAME_UPPER || mode == PAD_SAME_LOWER) {
+        if (has_target || mode == ONYXI_PAD_SAME_UPPER || mode == ONYXI_PAD_SAME_LOWER) {
             if (has_target) {
                 out = target[i];
-            } else if (!mul_ok(in, s, &out)) {
+            } else if (!onyxi_window_mul(in, s, &out)) {
                 return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "output axis %d is too large", 2 + i);
             }
             int64_t total = full > out ? full - out : 0;
-            pb = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pb = mode == ONYXI_PAD_SAME_UPPER ? total / 2 : total - total / 2;
         } else {
             int64_t pe = 0;
-            if (mode == PAD_NOTSET) {
+            if (mode == ONYXI_PAD_NOTSET) {
                 pb = pads[i];
                 pe = pads[S + i];
             }
-            out = full - pb - pe; /* pads are at most ATTR_MAX each: no overflow */
+            out = full - pb - pe; /* pads are <= ONYXI_WINDOW_ATTR_MAX: no overflow */
             if (out < 0)
                 return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                                   "output axis %d would have size %lld: pads %lld + %lld exceed "

@@ -1,7 +1,8 @@
 /*
- * Input staging for oneDNN steps (see dnnl_stage.h): reorders an input whose stored layout a
- * primitive does not take, at run time into a step-owned buffer or the output, or once per
- * model for constants.
+ * Step building blocks for oneDNN implementations (see dnnl_stage.h): input staging (reorders
+ * an input whose stored layout a primitive does not take, at run time into a step-owned buffer
+ * or the output, or once per model for constants), the primitive with its dst and scratchpad,
+ * and the one-source, one-destination step built from both.
  */
 #include "dnnl_stage.h"
 
@@ -76,13 +77,76 @@ void onyxi_dnnl_stage_fini(onyxi_dnnl_stage *s) {
     *s = (onyxi_dnnl_stage){0};
 }
 
-onyx_status onyxi_dnnl_finish(onyxi_exec *x, const_dnnl_primitive_desc_t pd, dnnl_primitive_t *prim,
-                              dnnl_memory_t *scratch, dnnl_memory_desc_t *out_store) {
+onyx_status onyxi_dnnl_prim_init(onyxi_exec *x, const_dnnl_primitive_desc_t pd, unsigned flags,
+                                 onyxi_dnnl_prim *p) {
     const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     const dnnl_memory_desc_t *dst = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     if (!scr || !dst) return onyxi_fail(x->err, ONYX_BACKEND, "oneDNN gave no dst/scratchpad md");
-    ONYXI_CHECK(onyxi_dnnl_memory(x, scr, scratch));
-    ONYXI_DNNL(dnnl_primitive_create(prim, pd), x->err);
+    if (!(flags & ONYXI_PRIM_IN_PLACE)) ONYXI_CHECK(onyxi_dnnl_memory(x, dst, &p->dst));
+    ONYXI_CHECK(onyxi_dnnl_memory(x, scr, &p->scratch));
+    ONYXI_DNNL(dnnl_primitive_create(&p->prim, pd), x->err);
     x->scratch_bytes = dnnl_memory_desc_get_size(scr);
-    return out_store ? onyxi_dnnl_set_output(x, 0, dst, out_store) : ONYX_OK;
+    if (flags & ONYXI_PRIM_PLAIN_OUT) return ONYX_OK;
+    return onyxi_dnnl_set_output(x, 0, dst, &p->out_md);
+}
+
+onyx_status onyxi_dnnl_prim_exec(onyxi_exec *x, onyxi_dnnl_prim *p, int n, dnnl_exec_arg_t *args) {
+    if (!p->prim) return onyxi_fail(x->err, ONYX_INTERNAL, "%s run without init", x->node->op_type);
+    if (p->dst) ONYXI_DNNL(dnnl_memory_set_data_handle(p->dst, x->out[0]->data), x->err);
+    ONYXI_DNNL(dnnl_memory_set_data_handle(p->scratch, x->scratch), x->err);
+    args[n] = (dnnl_exec_arg_t){DNNL_ARG_DST, p->dst ? p->dst : args[0].memory};
+    args[n + 1] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, p->scratch};
+    ONYXI_DNNL(dnnl_primitive_execute(p->prim, x->backend->stream, n + 2, args), x->err);
+    return ONYX_OK;
+}
+
+onyx_status onyxi_dnnl_prim_run(onyxi_exec *x, onyxi_dnnl_prim *p, int n, dnnl_exec_arg_t *args) {
+    ONYXI_CHECK(onyxi_dnnl_prim_exec(x, p, n, args));
+    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), x->err);
+    return ONYX_OK;
+}
+
+void onyxi_dnnl_prim_fini(onyxi_dnnl_prim *p) {
+    if (p->prim) dnnl_primitive_destroy(p->prim);
+    if (p->dst) dnnl_memory_destroy(p->dst);
+    if (p->scratch) dnnl_memory_destroy(p->scratch);
+    *p = (onyxi_dnnl_prim){0};
+}
+
+onyx_status onyxi_dnnl_state_new(onyxi_exec *x, size_t size, void **state) {
+    *state = onyxi_calloc(1, size);
+    if (!*state)
+        return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the %s state", x->node->op_type);
+    x->state = *state;
+    return ONYX_OK;
+}
+
+onyx_status onyxi_dnnl_step_make(onyxi_exec *x, const void *desc, unsigned flags,
+                                 onyxi_dnnl_step *s) {
+    if (s->src.target == ONYXI_STAGE_OUTPUT) flags |= ONYXI_PRIM_IN_PLACE;
+    dnnl_primitive_desc_t pd = NULL;
+    ONYXI_CHECK(onyxi_dnnl_make_pd(x, desc, NULL, &pd));
+    onyx_status rc = onyxi_dnnl_prim_init(x, pd, flags, &s->p);
+    dnnl_primitive_desc_destroy(pd);
+    return rc;
+}
+
+void onyxi_dnnl_step_clear(onyxi_dnnl_step *s) {
+    onyxi_dnnl_stage_fini(&s->src);
+    onyxi_dnnl_prim_fini(&s->p);
+}
+
+onyx_status onyxi_dnnl_step_run(onyxi_exec *x) {
+    onyxi_dnnl_step *s = x->state;
+    if (!s) return onyxi_fail(x->err, ONYX_INTERNAL, "%s run without init", x->node->op_type);
+    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &s->src));
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, s->src.mem}};
+    return onyxi_dnnl_prim_run(x, &s->p, 1, args);
+}
+
+void onyxi_dnnl_step_fini(onyxi_exec *x) {
+    if (!x->state) return;
+    onyxi_dnnl_step_clear(x->state);
+    onyxi_free(x->state);
+    x->state = NULL;
 }

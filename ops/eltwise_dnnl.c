@@ -86,21 +86,14 @@ static onyx_status elt_alg_of(const onyxi_exec *x, elt_alg *a) {
 }
 
 typedef struct elt_state {
-    onyxi_dnnl_stage src; /* the input, or the output after a reorder into it (in place) */
-    dnnl_memory_t dst;    /* NULL when in place */
-    dnnl_memory_t scratch;
-    dnnl_primitive_t prim;
-    dnnl_primitive_t post;     /* the second algorithm, in place on the output; NULL when none */
-    dnnl_memory_desc_t out_md; /* output 0's layout when blocked */
+    onyxi_dnnl_step s;
+    dnnl_primitive_t post; /* the second algorithm, in place on the output; NULL when none */
 } elt_state;
 
 static void elt_clear(elt_state *st) {
-    onyxi_dnnl_stage_fini(&st->src);
-    if (st->dst) dnnl_memory_destroy(st->dst);
-    if (st->scratch) dnnl_memory_destroy(st->scratch);
-    if (st->prim) dnnl_primitive_destroy(st->prim);
+    onyxi_dnnl_step_clear(&st->s);
     if (st->post) dnnl_primitive_destroy(st->post);
-    memset(st, 0, sizeof *st);
+    st->post = NULL;
 }
 
 static void elt_fini(onyxi_exec *x) {
@@ -115,23 +108,21 @@ static onyx_status elt_try(onyxi_exec *x, elt_state *st, const elt_alg *a,
                            const dnnl_memory_desc_t *have, const dnnl_memory_desc_t *want) {
     int in_place = !dnnl_memory_desc_equal(have, want);
     ONYXI_CHECK(onyxi_dnnl_stage_init(
-        x, 0, have, want, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->src));
-    if (!in_place) ONYXI_CHECK(onyxi_dnnl_memory(x, want, &st->dst));
+        x, 0, have, want, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->s.src));
     dnnl_eltwise_desc_t d;
     ONYXI_DNNL(
         dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, a->alg, want, a->alpha, a->beta),
         x->err);
-    dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
-    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, &st->out_md);
-    dnnl_primitive_desc_destroy(pd);
-    if (rc != ONYX_OK || a->post == dnnl_alg_kind_undef) return rc;
+    ONYXI_CHECK(onyxi_dnnl_step_make(x, &d, 0u, &st->s));
+    if (a->post == dnnl_alg_kind_undef) return ONYX_OK;
     /* the second algorithm reads and writes the output, in the same layout */
     const char *detail = x->detail;
     ONYXI_DNNL(dnnl_eltwise_forward_desc_init(&d, dnnl_forward_inference, a->post, want,
                                               a->post_alpha, a->post_beta),
                x->err);
+    dnnl_primitive_desc_t pd = NULL;
     ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
+    onyx_status rc;
     const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     x->detail = detail;
     /* (element-wise primitives need no scratchpad; one that did would need its own binding) */
@@ -150,9 +141,8 @@ static onyx_status elt_init(onyxi_exec *x) {
         return ONYX_UNSUPPORTED;
     elt_alg a;
     ONYXI_CHECK(elt_alg_of(x, &a));
-    elt_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the eltwise state");
-    x->state = st;
+    elt_state *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     dnnl_memory_desc_t have, plain;
     ONYXI_CHECK(onyxi_dnnl_md_of(&have, X, x->err));
     ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, X, x->err));
@@ -169,14 +159,11 @@ static onyx_status elt_init(onyxi_exec *x) {
 
 static onyx_status elt_run(onyxi_exec *x) {
     elt_state *st = x->state;
-    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->src));
-    dnnl_memory_t dst = st->dst ? st->dst : st->src.mem;
-    if (st->dst) ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
-    dnnl_exec_arg_t args[3] = {
-        {DNNL_ARG_SRC, st->src.mem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 3, args), x->err);
+    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->s.src));
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, st->s.src.mem}};
+    ONYXI_CHECK(onyxi_dnnl_prim_exec(x, &st->s.p, 1, args));
     if (st->post) {
+        dnnl_memory_t dst = args[1].memory; /* the DST prim_exec bound */
         dnnl_exec_arg_t post[2] = {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}};
         ONYXI_DNNL(dnnl_primitive_execute(st->post, x->backend->stream, 2, post), x->err);
     }
@@ -191,21 +178,13 @@ const onyxi_impl onyxi_eltwise_dnnl = {"dnnl", elt_init, elt_run, elt_fini};
 typedef struct bin_state {
     onyxi_dnnl_stage src0, src1; /* src0 may be reordered into the output (then in place) */
     int swap;                    /* src0 is input 1 (a commutative op with input 0 broadcast) */
-    dnnl_memory_t dst;           /* NULL when in place */
-    dnnl_memory_t scratch;
-    dnnl_primitive_t prim;
-    dnnl_memory_desc_t out_md;
+    onyxi_dnnl_prim p;
 } bin_state;
 
 static void bin_clear(bin_state *st) {
-    int swap = st->swap;
     onyxi_dnnl_stage_fini(&st->src0);
     onyxi_dnnl_stage_fini(&st->src1);
-    if (st->dst) dnnl_memory_destroy(st->dst);
-    if (st->scratch) dnnl_memory_destroy(st->scratch);
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    memset(st, 0, sizeof *st);
-    st->swap = swap;
+    onyxi_dnnl_prim_fini(&st->p);
 }
 
 static void bin_fini(onyxi_exec *x) {
@@ -258,12 +237,11 @@ static onyx_status bin_try(onyxi_exec *x, bin_state *st, dnnl_alg_kind_t alg, in
     ONYXI_CHECK(onyxi_dnnl_stage_init(
         x, i0, &have0, &want0, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->src0));
     ONYXI_CHECK(onyxi_dnnl_stage_init(x, i1, &have1, &want1, ONYXI_STAGE_BUFFER, &st->src1));
-    if (!in_place) ONYXI_CHECK(onyxi_dnnl_memory(x, &want0, &st->dst));
     dnnl_binary_desc_t bd;
     ONYXI_DNNL(dnnl_binary_desc_init(&bd, alg, &want0, &want1, &want0), e);
     dnnl_primitive_desc_t pd = NULL;
     ONYXI_CHECK(onyxi_dnnl_make_pd(x, &bd, NULL, &pd));
-    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, &st->out_md);
+    onyx_status rc = onyxi_dnnl_prim_init(x, pd, in_place ? ONYXI_PRIM_IN_PLACE : 0u, &st->p);
     dnnl_primitive_desc_destroy(pd);
     return rc;
 }
@@ -296,9 +274,8 @@ static onyx_status bin_init(onyxi_exec *x) {
     /* oneDNN broadcasts src1 only (a broadcast src0 runs its reference loop) */
     int swap = !a_full;
     if (swap && !(b_full && commutes)) return ONYX_UNSUPPORTED;
-    bin_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the binary state");
-    x->state = st;
+    bin_state *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     st->swap = swap;
     const int64_t *d0 = swap ? bd : ad, *d1 = swap ? ad : bd;
     /* a blocked src0 keeps its layout when the output may be blocked (src1 then takes the
@@ -322,16 +299,8 @@ static onyx_status bin_run(onyxi_exec *x) {
     const int i0 = st->swap, i1 = 1 - st->swap;
     ONYXI_CHECK(onyxi_dnnl_stage_run(x, i1, &st->src1));
     ONYXI_CHECK(onyxi_dnnl_stage_run(x, i0, &st->src0));
-    dnnl_memory_t dst = st->dst ? st->dst : st->src0.mem;
-    if (st->dst) ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC_0, st->src0.mem},
-                               {DNNL_ARG_SRC_1, st->src1.mem},
-                               {DNNL_ARG_DST, dst},
-                               {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 4, args), x->err);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), x->err);
-    return ONYX_OK;
+    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC_0, st->src0.mem}, {DNNL_ARG_SRC_1, st->src1.mem}};
+    return onyxi_dnnl_prim_run(x, &st->p, 2, args);
 }
 
 const onyxi_impl onyxi_binary_dnnl = {"dnnl", bin_init, bin_run, bin_fini};

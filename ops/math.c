@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "broadcast.h"
+#include "infer_util.h"
 #include "ops.h"
 
 /* X(suffix, C type, dtype, kind): F float, S signed int, U unsigned int. */
@@ -31,10 +32,6 @@
     X(u64, uint64_t, UINT64, U)
 #define NUM_TYPES(X) FLOAT_TYPES(X) INT_TYPES(X)
 
-static const char *tname(const onyx_tensor *t) {
-    return t && t->name ? t->name : "";
-}
-
 static int is_float(onyx_dtype dt) {
     return dt == ONYX_DTYPE_FLOAT32 || dt == ONYX_DTYPE_FLOAT64;
 }
@@ -49,19 +46,6 @@ static int is_int(onyx_dtype dt) {
     }
 }
 
-/* ONYX_UNSUPPORTED for dtypes ONNX allows that onyx does not run (float16, bfloat16, strings,
- * complex), ONYX_TYPE_MISMATCH for the rest; `want` lists what the op takes. */
-static onyx_status refuse_dtype(onyxi_infer *c, int k, const char *want) {
-    onyx_dtype dt = c->in[k]->dtype;
-    onyx_status code = dt == ONYX_DTYPE_FLOAT16 || dt == ONYX_DTYPE_BFLOAT16 ||
-                               dt == ONYX_DTYPE_STRING || dt == ONYX_DTYPE_COMPLEX64 ||
-                               dt == ONYX_DTYPE_COMPLEX128
-                           ? ONYX_UNSUPPORTED
-                           : ONYX_TYPE_MISMATCH;
-    return onyxi_fail(c->err, code, "input %d ('%s') has dtype %s, expected %s", k, tname(c->in[k]),
-                      onyx_dtype_name(dt), want);
-}
-
 /* Every present input has input 0's dtype (ONYX_TYPE_MISMATCH otherwise); absent inputs of a
  * variadic op are an ONYX_INVALID_MODEL error. */
 static onyx_status same_dtypes(onyxi_infer *c) {
@@ -71,8 +55,8 @@ static onyx_status same_dtypes(onyxi_infer *c) {
         if (c->in[k]->dtype != c->in[0]->dtype)
             return onyxi_fail(c->err, ONYX_TYPE_MISMATCH,
                               "input %d ('%s') has dtype %s, input 0 ('%s') has %s", k,
-                              tname(c->in[k]), onyx_dtype_name(c->in[k]->dtype), tname(c->in[0]),
-                              onyx_dtype_name(c->in[0]->dtype));
+                              onyxi_tensor_name(c->in[k]), onyx_dtype_name(c->in[k]->dtype),
+                              onyxi_tensor_name(c->in[0]), onyx_dtype_name(c->in[0]->dtype));
     }
     return ONYX_OK;
 }
@@ -178,9 +162,10 @@ static onyx_status infer_var(onyxi_infer *c, var_kind k) {
     /* Max/Min took only float types before opset 12 */
     int ok = var_row(k, dt, &copy) != NULL && (is_float(dt) || c->node->opset >= 12);
     if (!ok)
-        return refuse_dtype(c, 0,
-                            k <= V_MIN && c->node->opset >= 12 ? "float32, float64 or an integer"
-                                                               : "float32 or float64");
+        return onyxi_refuse_dtype(c, 0,
+                                  k <= V_MIN && c->node->opset >= 12
+                                      ? "float32, float64 or an integer"
+                                      : "float32 or float64");
     int rank;
     int64_t dims[ONYXI_MAX_RANK];
     ONYXI_CHECK(onyxi_bcast_shape(c->n_in, c->in, 0, &rank, dims, c->err));
@@ -348,10 +333,10 @@ static onyx_status infer_bin(onyxi_infer *c, bin_kind k) {
     ONYXI_CHECK(same_dtypes(c));
     onyx_dtype dt = c->in[0]->dtype;
     if (!bin_row(k, dt))
-        return refuse_dtype(c, 0,
-                            k == B_MOD     ? "float32, float64 or an integer"
-                            : k == B_SHIFT ? "uint8, uint16, uint32 or uint64"
-                                           : "bool");
+        return onyxi_refuse_dtype(c, 0,
+                                  k == B_MOD     ? "float32, float64 or an integer"
+                                  : k == B_SHIFT ? "uint8, uint16, uint32 or uint64"
+                                                 : "bool");
     int rank;
     int64_t dims[ONYXI_MAX_RANK];
     ONYXI_CHECK(onyxi_bcast_infer(c, 0, 2, &rank, dims));
@@ -427,7 +412,7 @@ static int64_t elems(const onyx_tensor *t) {
 
 static onyx_status infer_float32(onyxi_infer *c) {
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
-    if (c->in[0]->dtype != ONYX_DTYPE_FLOAT32) return refuse_dtype(c, 0, "float32");
+    if (c->in[0]->dtype != ONYX_DTYPE_FLOAT32) return onyxi_refuse_dtype(c, 0, "float32");
     onyxi_infer_set(c, 0, ONYX_DTYPE_FLOAT32, c->in[0]->rank, c->in[0]->dims);
     return ONYX_OK;
 }
@@ -520,7 +505,8 @@ onyx_status onyxi_celu_check(const onyxi_node *n, onyxi_err *e) {
 static onyx_status infer_sign(onyxi_infer *c) {
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
     onyx_dtype dt = c->in[0]->dtype;
-    if (!is_float(dt) && !is_int(dt)) return refuse_dtype(c, 0, "float32, float64 or an integer");
+    if (!is_float(dt) && !is_int(dt))
+        return onyxi_refuse_dtype(c, 0, "float32, float64 or an integer");
     onyxi_infer_set(c, 0, dt, c->in[0]->rank, c->in[0]->dims);
     return ONYX_OK;
 }
@@ -550,7 +536,7 @@ static onyx_status sign_run_ref(onyxi_exec *x) {
 
 static onyx_status infer_float_to_bool(onyxi_infer *c) {
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
-    if (!is_float(c->in[0]->dtype)) return refuse_dtype(c, 0, "float32 or float64");
+    if (!is_float(c->in[0]->dtype)) return onyxi_refuse_dtype(c, 0, "float32 or float64");
     onyxi_infer_set(c, 0, ONYX_DTYPE_BOOL, c->in[0]->rank, c->in[0]->dims);
     return ONYX_OK;
 }

@@ -11,40 +11,19 @@
 #include <math.h>
 #include <string.h>
 
+#include "infer_util.h"
 #include "ops.h"
-
-static const char *tname(const onyx_tensor *t) {
-    return t && t->name ? t->name : "";
-}
 
 static int64_t elems(const onyx_tensor *t) {
     return onyxi_shape_count(t->rank, t->dims);
-}
-
-/* Product of dims[a..b-1] (dims come from inferred, overflow-checked shapes). */
-static int64_t prod(const int64_t *dims, int a, int b) {
-    int64_t p = 1;
-    for (int i = a; i < b; i++)
-        p *= dims[i];
-    return p;
-}
-
-static onyx_status refuse_dtype(onyxi_infer *c, int k, const char *want) {
-    onyx_dtype dt = c->in[k]->dtype;
-    onyx_status code = dt == ONYX_DTYPE_FLOAT16 || dt == ONYX_DTYPE_BFLOAT16 ||
-                               dt == ONYX_DTYPE_STRING || dt == ONYX_DTYPE_COMPLEX64 ||
-                               dt == ONYX_DTYPE_COMPLEX128
-                           ? ONYX_UNSUPPORTED
-                           : ONYX_TYPE_MISMATCH;
-    return onyxi_fail(c->err, code, "input %d ('%s') has dtype %s, expected %s", k, tname(c->in[k]),
-                      onyx_dtype_name(dt), want);
 }
 
 /* Input k is present, has a known shape and a fixed-size dtype (byte-copying ops). */
 static onyx_status expect_copyable(onyxi_infer *c, int k) {
     if (!c->in[k]) return onyxi_fail(c->err, ONYX_INVALID_MODEL, "input %d is empty", k);
     ONYXI_CHECK(onyxi_infer_expect_known(c, k));
-    if (onyxi_dtype_size(c->in[k]->dtype) == 0) return refuse_dtype(c, k, "a fixed-size dtype");
+    if (onyxi_dtype_size(c->in[k]->dtype) == 0)
+        return onyxi_refuse_dtype(c, k, "a fixed-size dtype");
     return ONYX_OK;
 }
 
@@ -53,11 +32,11 @@ static onyx_status expect_int_scalar(onyxi_infer *c, int k) {
     const onyx_tensor *t = c->in[k];
     ONYXI_CHECK(onyxi_infer_expect_known(c, k));
     if (t->dtype != ONYX_DTYPE_INT64 && t->dtype != ONYX_DTYPE_INT32)
-        return refuse_dtype(c, k, "int32 or int64");
+        return onyxi_refuse_dtype(c, k, "int32 or int64");
     if (elems(t) != 1)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                          "input %d ('%s') has %lld elements, expected a scalar", k, tname(t),
-                          (long long)elems(t));
+                          "input %d ('%s') has %lld elements, expected a scalar", k,
+                          onyxi_tensor_name(t), (long long)elems(t));
     return ONYX_OK;
 }
 
@@ -81,7 +60,7 @@ onyx_status onyxi_trilu_infer(onyxi_infer *c) {
     const onyx_tensor *x = c->in[0];
     if (x->rank < 2)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "input 0 ('%s') has rank %d, expected >= 2",
-                          tname(x), x->rank);
+                          onyxi_tensor_name(x), x->rank);
     if (c->n_in > 1 && c->in[1]) ONYXI_CHECK(expect_int_scalar(c, 1));
     onyxi_infer_set(c, 0, x->dtype, x->rank, x->dims);
     return ONYX_OK;
@@ -134,10 +113,10 @@ onyx_status onyxi_cum_sum_infer(onyxi_infer *c) {
     const onyx_tensor *x = c->in[0];
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
     if (!cumsum_dtype(x->dtype))
-        return refuse_dtype(c, 0, "float32, float64, int32, int64, uint32 or uint64");
+        return onyxi_refuse_dtype(c, 0, "float32, float64, int32, int64, uint32 or uint64");
     if (x->rank < 1)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                          "input 0 ('%s') is a scalar, expected rank >= 1", tname(x));
+                          "input 0 ('%s') is a scalar, expected rank >= 1", onyxi_tensor_name(x));
     ONYXI_CHECK(expect_int_scalar(c, 1));
     const void *axis = onyxi_infer_data(c, 1);
     if (axis) { /* a known axis is checked now; else at run */
@@ -175,8 +154,8 @@ static onyx_status cum_sum_run_ref(onyxi_exec *x) {
     const onyx_tensor *t = x->in[0];
     int a;
     ONYXI_CHECK(onyxi_norm_axis(onyxi_read_int(x->in[1], 0), t->rank, &a, x->err));
-    const int64_t outer = prod(t->dims, 0, a), len = t->dims[a],
-                  inner = prod(t->dims, a + 1, t->rank);
+    const int64_t outer = onyxi_dims_prod(t->dims, 0, a), len = t->dims[a],
+                  inner = onyxi_dims_prod(t->dims, a + 1, t->rank);
     const int exclusive = onyxi_attr_int(x->node, "exclusive", 0) != 0;
     const int reverse = onyxi_attr_int(x->node, "reverse", 0) != 0;
     switch (t->dtype) {
@@ -216,7 +195,7 @@ static int64_t hardmax_default_axis(const onyxi_node *n) {
 onyx_status onyxi_hardmax_infer(onyxi_infer *c) {
     const onyx_tensor *x = c->in[0];
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
-    if (x->dtype != ONYX_DTYPE_FLOAT32) return refuse_dtype(c, 0, "float32");
+    if (x->dtype != ONYX_DTYPE_FLOAT32) return onyxi_refuse_dtype(c, 0, "float32");
     int a;
     /* before 13 axis == rank is allowed: [N*..., 1] after coercion */
     if (!(c->node->opset < 13 && hardmax_default_axis(c->node) == x->rank))
@@ -226,18 +205,19 @@ onyx_status onyxi_hardmax_infer(onyxi_infer *c) {
 }
 
 /* 1 at the first maximum along the axis (np.argmax: the first NaN wins), 0 elsewhere.
- * Opset < 13 coerces to 2-D [prod(dims[:axis]), prod(dims[axis:])] and works on rows. */
+ * Opset < 13 coerces to 2-D [onyxi_dims_prod(dims[:axis]), onyxi_dims_prod(dims[axis:])] and works
+ * on rows. */
 static onyx_status hardmax_run_ref(onyxi_exec *x) {
     const onyx_tensor *t = x->in[0];
     int64_t axis = hardmax_default_axis(x->node);
     if (axis < 0) axis += t->rank;
-    int64_t outer = prod(t->dims, 0, (int)axis), len, inner;
+    int64_t outer = onyxi_dims_prod(t->dims, 0, (int)axis), len, inner;
     if (x->node->opset < 13) {
-        len = prod(t->dims, (int)axis, t->rank);
+        len = onyxi_dims_prod(t->dims, (int)axis, t->rank);
         inner = 1;
     } else {
         len = t->dims[axis];
-        inner = prod(t->dims, (int)axis + 1, t->rank);
+        inner = onyxi_dims_prod(t->dims, (int)axis + 1, t->rank);
     }
     const float *xs = t->data;
     float *ys = x->out[0]->data;
@@ -273,16 +253,17 @@ onyx_status onyxi_one_hot_infer(onyxi_infer *c) {
     const onyx_tensor *ind = c->in[0], *dep = c->in[1], *val = c->in[2];
     for (int k = 0; k < 3; k++)
         ONYXI_CHECK(onyxi_infer_expect_known(c, k));
-    if (!is_numeric(ind->dtype)) return refuse_dtype(c, 0, "a numeric dtype");
-    if (!is_numeric(dep->dtype)) return refuse_dtype(c, 1, "a numeric dtype");
-    if (onyxi_dtype_size(val->dtype) == 0) return refuse_dtype(c, 2, "a fixed-size dtype");
+    if (!is_numeric(ind->dtype)) return onyxi_refuse_dtype(c, 0, "a numeric dtype");
+    if (!is_numeric(dep->dtype)) return onyxi_refuse_dtype(c, 1, "a numeric dtype");
+    if (onyxi_dtype_size(val->dtype) == 0) return onyxi_refuse_dtype(c, 2, "a fixed-size dtype");
     if (elems(dep) != 1)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                          "input 1 ('%s') has %lld elements, expected one (depth)", tname(dep),
-                          (long long)elems(dep));
+                          "input 1 ('%s') has %lld elements, expected one (depth)",
+                          onyxi_tensor_name(dep), (long long)elems(dep));
     if (val->rank != 1 || val->dims[0] != 2)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                          "input 2 ('%s') must have shape [2] (off, on values)", tname(val));
+                          "input 2 ('%s') must have shape [2] (off, on values)",
+                          onyxi_tensor_name(val));
     if (ind->rank + 1 > ONYXI_MAX_RANK)
         return onyxi_fail(c->err, ONYX_UNSUPPORTED, "output rank %d exceeds %d", ind->rank + 1,
                           ONYXI_MAX_RANK);
@@ -292,7 +273,7 @@ onyx_status onyxi_one_hot_infer(onyxi_infer *c) {
     double d = onyxi_read_double(dep, 0);
     if (!(d >= 0 && d < 9.0e18))
         return onyxi_fail(c->err, ONYX_INVALID_ARG, "input 1 ('%s'): depth %g is not >= 0",
-                          tname(dep), d);
+                          onyxi_tensor_name(dep), d);
     int64_t dims[ONYXI_MAX_RANK];
     for (int i = 0, j = 0; i <= ind->rank; i++)
         dims[i] = i == a ? (int64_t)d : ind->dims[j++];
@@ -308,7 +289,8 @@ static onyx_status one_hot_run_ref(onyxi_exec *x) {
     int a;
     ONYXI_CHECK(onyxi_norm_axis(onyxi_attr_int(x->node, "axis", -1), y->rank, &a, x->err));
     const int64_t depth = y->dims[a];
-    const int64_t outer = prod(y->dims, 0, a), inner = prod(y->dims, a + 1, y->rank);
+    const int64_t outer = onyxi_dims_prod(y->dims, 0, a),
+                  inner = onyxi_dims_prod(y->dims, a + 1, y->rank);
     const size_t es = onyxi_dtype_size(y->dtype);
     const char *off = x->in[2]->data, *on = off + es;
     char *dst = y->data;
@@ -354,7 +336,7 @@ onyx_status onyxi_top_k_check(const onyxi_node *n, onyxi_err *e) {
 onyx_status onyxi_top_k_infer(onyxi_infer *c) {
     const onyx_tensor *x = c->in[0];
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
-    if (!topk_dtype(x->dtype)) return refuse_dtype(c, 0, "float32, float64, int32 or int64");
+    if (!topk_dtype(x->dtype)) return onyxi_refuse_dtype(c, 0, "float32, float64, int32 or int64");
     int a;
     ONYXI_CHECK(onyxi_norm_axis(onyxi_attr_int(c->node, "axis", -1), x->rank, &a, c->err));
     int64_t k;
@@ -362,11 +344,11 @@ onyx_status onyxi_top_k_infer(onyxi_infer *c) {
         k = onyxi_attr_int(c->node, "k", -1);
     } else {
         ONYXI_CHECK(onyxi_infer_expect_known(c, 1));
-        if (c->in[1]->dtype != ONYX_DTYPE_INT64) return refuse_dtype(c, 1, "int64");
+        if (c->in[1]->dtype != ONYX_DTYPE_INT64) return onyxi_refuse_dtype(c, 1, "int64");
         if (elems(c->in[1]) != 1)
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                              "input 1 ('%s') has %lld elements, expected 1 (K)", tname(c->in[1]),
-                              (long long)elems(c->in[1]));
+                              "input 1 ('%s') has %lld elements, expected 1 (K)",
+                              onyxi_tensor_name(c->in[1]), (long long)elems(c->in[1]));
         if (!onyxi_infer_data(c, 1)) return onyxi_infer_needs_data(c, 1);
         k = onyxi_read_int(c->in[1], 0);
     }
@@ -420,7 +402,8 @@ static onyx_status top_k_run_ref(onyxi_exec *x) {
     ONYXI_CHECK(onyxi_norm_axis(onyxi_attr_int(x->node, "axis", -1), t->rank, &a, x->err));
     const int largest = onyxi_attr_int(x->node, "largest", 1) != 0;
     const int64_t len = t->dims[a], k = x->out[0]->dims[a];
-    const int64_t outer = prod(t->dims, 0, a), inner = prod(t->dims, a + 1, t->rank);
+    const int64_t outer = onyxi_dims_prod(t->dims, 0, a),
+                  inner = onyxi_dims_prod(t->dims, a + 1, t->rank);
     const size_t es = onyxi_dtype_size(t->dtype);
     int64_t *idx = x->state, *tmp = idx + (len > 0 ? len : 1);
     int64_t *yi = x->out[1] ? x->out[1]->data : NULL;
@@ -490,14 +473,14 @@ static onyx_status infer_d2s(onyxi_infer *c, int to_space) {
     const int64_t b = onyxi_attr_int(c->node, "blocksize", 1);
     if (x->rank != 4)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "input 0 ('%s') has rank %d, expected 4",
-                          tname(x), x->rank);
+                          onyxi_tensor_name(x), x->rank);
     int64_t d[4] = {x->dims[0], x->dims[1], x->dims[2], x->dims[3]};
     if (to_space) {
         if (d[1] % (b * b) != 0)
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                               "input 0 ('%s') has %lld channels, not a multiple of blocksize^2 = "
                               "%lld",
-                              tname(x), (long long)d[1], (long long)(b * b));
+                              onyxi_tensor_name(x), (long long)d[1], (long long)(b * b));
         if (d[2] > INT64_MAX / b || d[3] > INT64_MAX / b)
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "output dims overflow");
         d[1] /= b * b;
@@ -508,7 +491,7 @@ static onyx_status infer_d2s(onyxi_infer *c, int to_space) {
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                               "input 0 ('%s') has H=%lld, W=%lld, expected multiples of "
                               "blocksize %lld",
-                              tname(x), (long long)d[2], (long long)d[3], (long long)b);
+                              onyxi_tensor_name(x), (long long)d[2], (long long)d[3], (long long)b);
         if (d[1] > INT64_MAX / (b * b))
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "output dims overflow");
         d[1] *= b * b;
@@ -598,14 +581,14 @@ onyx_status onyxi_compress_infer(onyxi_infer *c) {
     ONYXI_CHECK(onyxi_infer_expect_dtype(c, 1, ONYX_DTYPE_BOOL));
     if (cond->rank != 1)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "input 1 ('%s') has rank %d, expected 1",
-                          tname(cond), cond->rank);
+                          onyxi_tensor_name(cond), cond->rank);
     int axis;
     int64_t len = 0;
     ONYXI_CHECK(compress_axis(c->node, x, &axis, &len, c->err));
     if (cond->dims[0] > len)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                           "input 1 ('%s') has %lld elements, more than the %lld it selects from",
-                          tname(cond), (long long)cond->dims[0], (long long)len);
+                          onyxi_tensor_name(cond), (long long)cond->dims[0], (long long)len);
     const uint8_t *cd = onyxi_infer_data(c, 1);
     if (!cd) return onyxi_infer_needs_data(c, 1);
     int64_t kept = 0;
@@ -628,8 +611,8 @@ static onyx_status compress_run_ref(onyxi_exec *x) {
     int64_t len = 0;
     ONYXI_CHECK(compress_axis(x->node, t, &axis, &len, x->err));
     const size_t es = onyxi_dtype_size(t->dtype);
-    const int64_t outer = axis < 0 ? 1 : prod(t->dims, 0, axis);
-    const int64_t inner = axis < 0 ? 1 : prod(t->dims, axis + 1, t->rank);
+    const int64_t outer = axis < 0 ? 1 : onyxi_dims_prod(t->dims, 0, axis);
+    const int64_t inner = axis < 0 ? 1 : onyxi_dims_prod(t->dims, axis + 1, t->rank);
     const uint8_t *cd = cond->data;
     int64_t kept = 0;
     for (int64_t i = 0; i < cond->dims[0]; i++)
@@ -639,7 +622,7 @@ static onyx_status compress_run_ref(onyxi_exec *x) {
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH,
                           "input 1 ('%s') selects %lld slices, the planned output has another "
                           "count",
-                          tname(cond), (long long)kept);
+                          onyxi_tensor_name(cond), (long long)kept);
     char *dst = x->out[0]->data;
     const char *src = t->data;
     for (int64_t o = 0; o < outer; o++)
@@ -682,7 +665,7 @@ onyx_status onyxi_mvn_check(const onyxi_node *n, onyxi_err *e) {
 onyx_status onyxi_mvn_infer(onyxi_infer *c) {
     const onyx_tensor *x = c->in[0];
     ONYXI_CHECK(onyxi_infer_expect_known(c, 0));
-    if (x->dtype != ONYX_DTYPE_FLOAT32) return refuse_dtype(c, 0, "float32");
+    if (x->dtype != ONYX_DTYPE_FLOAT32) return onyxi_refuse_dtype(c, 0, "float32");
     unsigned mask;
     ONYXI_CHECK(mvn_axes(c->node, x->rank, &mask, c->err));
     onyxi_infer_set(c, 0, x->dtype, x->rank, x->dims);

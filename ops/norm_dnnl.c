@@ -13,22 +13,16 @@
 #include "norm.h"
 
 typedef struct norm_dnnl_state {
-    onyxi_dnnl_stage src;    /* the input, or the output after a reorder into it (in place) */
-    dnnl_memory_t dst;       /* NULL when in place */
+    onyxi_dnnl_step s;       /* in place when the input was reordered into the output */
     dnnl_memory_t params[4]; /* bound at run to the parameter inputs (see *_PARAMS) */
-    dnnl_memory_t scratch;
-    dnnl_primitive_t prim;
-    dnnl_memory_desc_t out_md; /* output 0's layout when blocked */
 } norm_dnnl_state;
 
 static void norm_clear(norm_dnnl_state *st) {
-    onyxi_dnnl_stage_fini(&st->src);
-    dnnl_memory_t mems[] = {st->dst,       st->params[0], st->params[1],
-                            st->params[2], st->params[3], st->scratch};
-    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
-        if (mems[i]) dnnl_memory_destroy(mems[i]);
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    memset(st, 0, sizeof *st);
+    onyxi_dnnl_step_clear(&st->s);
+    for (int k = 0; k < 4; k++) {
+        if (st->params[k]) dnnl_memory_destroy(st->params[k]);
+        st->params[k] = NULL;
+    }
 }
 
 static void norm_fini_dnnl(onyxi_exec *x) {
@@ -49,21 +43,15 @@ static const param_map BN_PARAMS = {
 /* Executes the step: stages the input, binds output, parameters and scratch. */
 static onyx_status norm_execute(onyxi_exec *x, const param_map *pm) {
     norm_dnnl_state *st = x->state;
-    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->src));
-    dnnl_memory_t dst = st->dst ? st->dst : st->src.mem;
-    if (st->dst) ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
-    dnnl_exec_arg_t args[7] = {
-        {DNNL_ARG_SRC, st->src.mem}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    int n = 3;
+    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->s.src));
+    dnnl_exec_arg_t args[7] = {{DNNL_ARG_SRC, st->s.src.mem}};
+    int n = 1;
     for (int k = 0; k < 4; k++) {
         if (!st->params[k]) continue;
         ONYXI_DNNL(dnnl_memory_set_data_handle(st->params[k], x->in[pm->in[k]]->data), x->err);
         args[n++] = (dnnl_exec_arg_t){pm->arg[k], st->params[k]};
     }
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, n, args), x->err);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), x->err);
-    return ONYX_OK;
+    return onyxi_dnnl_prim_run(x, &st->s.p, n, args);
 }
 
 /* ---- BatchNormalization ------------------------------------------------------------------- */
@@ -74,8 +62,7 @@ static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_
     onyxi_err *e = x->err;
     int in_place = !dnnl_memory_desc_equal(have, want);
     ONYXI_CHECK(onyxi_dnnl_stage_init(
-        x, 0, have, want, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->src));
-    if (!in_place) ONYXI_CHECK(onyxi_dnnl_memory(x, want, &st->dst));
+        x, 0, have, want, in_place ? ONYXI_STAGE_OUTPUT : ONYXI_STAGE_BUFFER, &st->s.src));
     dnnl_memory_desc_t pmd;
     ONYXI_CHECK(onyxi_dnnl_md_dims(&pmd, 1, &x->in[0]->dims[1], dnnl_format_tag_undef, e));
     for (int k = 0; k < 4; k++)
@@ -86,11 +73,7 @@ static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_
                                                           dnnl_use_global_stats | dnnl_use_scale |
                                                               dnnl_use_shift),
                e);
-    dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
-    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, &st->out_md);
-    dnnl_primitive_desc_destroy(pd);
-    return rc;
+    return onyxi_dnnl_step_make(x, &d, 0u, &st->s);
 }
 
 static onyx_status bn_init_dnnl(onyxi_exec *x) {
@@ -105,9 +88,8 @@ static onyx_status bn_init_dnnl(onyxi_exec *x) {
     }
     for (int k = 1; k < x->n_out; k++)
         if (x->out[k]) return ONYX_UNSUPPORTED;
-    norm_dnnl_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the batch norm state");
-    x->state = st;
+    norm_dnnl_state *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     dnnl_memory_desc_t have, plain;
     ONYXI_CHECK(onyxi_dnnl_md_of(&have, X, x->err));
     ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, X, x->err));
@@ -146,15 +128,13 @@ static onyx_status ln_init_dnnl(onyxi_exec *x) {
         if (params[k] && (params[k]->dtype != ONYX_DTYPE_FLOAT32 || params[k]->layout ||
                           onyxi_shape_count(params[k]->rank, params[k]->dims) != dims[1]))
             return ONYX_UNSUPPORTED; /* broadcast parameters */
-    norm_dnnl_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the layer norm state");
-    x->state = st;
+    norm_dnnl_state *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     onyxi_err *e = x->err;
     dnnl_memory_desc_t data, pmd;
     ONYXI_CHECK(onyxi_dnnl_md_dims(&data, 2, dims, dnnl_format_tag_undef, e));
     ONYXI_CHECK(onyxi_dnnl_md_dims(&pmd, 1, &dims[1], dnnl_format_tag_undef, e));
-    ONYXI_CHECK(onyxi_dnnl_stage_init(x, 0, &data, &data, ONYXI_STAGE_BUFFER, &st->src));
-    ONYXI_CHECK(onyxi_dnnl_memory(x, &data, &st->dst));
+    ONYXI_CHECK(onyxi_dnnl_stage_init(x, 0, &data, &data, ONYXI_STAGE_BUFFER, &st->s.src));
     ONYXI_CHECK(onyxi_dnnl_memory(x, &pmd, &st->params[0]));
     if (B) ONYXI_CHECK(onyxi_dnnl_memory(x, &pmd, &st->params[1]));
     float eps = onyxi_attr_float(x->node, "epsilon", 1e-5f);
@@ -163,12 +143,8 @@ static onyx_status ln_init_dnnl(onyxi_exec *x) {
         dnnl_layer_normalization_forward_desc_init(&d, dnnl_forward_inference, &data, NULL, eps,
                                                    dnnl_use_scale | (B ? dnnl_use_shift : 0u)),
         e);
-    dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
     /* the [rows, len] view is plain row-major: the output stays plain */
-    onyx_status rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, NULL);
-    dnnl_primitive_desc_destroy(pd);
-    return rc;
+    return onyxi_dnnl_step_make(x, &d, ONYXI_PRIM_PLAIN_OUT, &st->s);
 }
 
 static onyx_status ln_run_dnnl(onyxi_exec *x) {

@@ -16,41 +16,9 @@
 
 #include "ops.h"
 #include "pool.h"
+#include "window.h"
 
 #define MAX_SPATIAL POOL_MAX_SPATIAL
-/* Attribute values above this are refused, so index arithmetic stays far from overflow. */
-#define ATTR_MAX INT32_MAX
-
-enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID };
-
-/* -1 for an unknown value; "" is read as NOTSET, as ORT does. */
-static int parse_auto_pad(const char *s) {
-    if (strcmp(s, "NOTSET") == 0 || s[0] == '\0') return PAD_NOTSET;
-    if (strcmp(s, "SAME_UPPER") == 0) return PAD_SAME_UPPER;
-    if (strcmp(s, "SAME_LOWER") == 0) return PAD_SAME_LOWER;
-    if (strcmp(s, "VALID") == 0) return PAD_VALID;
-    return -1;
-}
-
-static int add_ok(int64_t a, int64_t b, int64_t *out) {
-    if (a > INT64_MAX - b) return 0;
-    *out = a + b;
-    return 1;
-}
-
-/* Checks that every value of ints attribute `name` lies in [lo, ATTR_MAX]. Returns its
- * length, -1 when absent, or -2 after recording an error. */
-static int check_ints(const onyxi_node *n, const char *name, int64_t lo, onyxi_err *e) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    for (int i = 0; i < len; i++)
-        if (v[i] < lo || v[i] > ATTR_MAX) {
-            onyxi_fail(e, ONYX_INVALID_MODEL, "attribute '%s'[%d] is %lld, expected %lld to %d",
-                       name, i, (long long)v[i], (long long)lo, ATTR_MAX);
-            return -2;
-        }
-    return len;
-}
 
 /* ONYX_INVALID_MODEL when int attribute `name` is set outside {0, 1}. */
 static onyx_status check_flag(const onyxi_node *n, const char *name, onyxi_err *e) {
@@ -88,13 +56,7 @@ static int pool_kind(const onyxi_node *n) {
 /* Attribute checks shared by MaxPool and AveragePool; version rules by kind. */
 static onyx_status pool_check(const onyxi_node *n, onyxi_err *e) {
     int kind = pool_kind(n);
-    const char *ap = onyxi_attr_string(n, "auto_pad", "NOTSET");
-    int mode = parse_auto_pad(ap);
-    if (mode < 0)
-        return onyxi_fail(e, ONYX_INVALID_MODEL,
-                          "attribute 'auto_pad' is '%.64s', expected NOTSET, SAME_UPPER, "
-                          "SAME_LOWER or VALID",
-                          ap);
+    ONYXI_CHECK(onyxi_window_check_auto_pad(n, e));
     ONYXI_CHECK(check_flag(n, "ceil_mode", e));
     ONYXI_CHECK(check_since(n, "ceil_mode", 10, e));
     if (kind == KIND_MAX) {
@@ -107,9 +69,10 @@ static onyx_status pool_check(const onyxi_node *n, onyxi_err *e) {
         ONYXI_CHECK(check_since(n, "dilations", 19, e));
     }
     int nk, ns, nd, np;
-    if ((nk = check_ints(n, "kernel_shape", 1, e)) == -2 ||
-        (ns = check_ints(n, "strides", 1, e)) == -2 ||
-        (nd = check_ints(n, "dilations", 1, e)) == -2 || (np = check_ints(n, "pads", 0, e)) == -2)
+    if ((nk = onyxi_window_check_ints(n, "kernel_shape", 1, e)) == -2 ||
+        (ns = onyxi_window_check_ints(n, "strides", 1, e)) == -2 ||
+        (nd = onyxi_window_check_ints(n, "dilations", 1, e)) == -2 ||
+        (np = onyxi_window_check_ints(n, "pads", 0, e)) == -2)
         return ONYX_INVALID_MODEL;
     if (nk < 0) return onyxi_fail(e, ONYX_INVALID_MODEL, "attribute 'kernel_shape' is required");
     if (nk == 0 || nk > MAX_SPATIAL)
@@ -128,16 +91,7 @@ static onyx_status pool_check(const onyxi_node *n, onyxi_err *e) {
         return onyxi_fail(e, ONYX_INVALID_MODEL,
                           "attribute 'pads' has %d values, expected %d (2 x kernel_shape)", np,
                           2 * nk);
-    if (np > 0 && mode != PAD_NOTSET) {
-        /* ONNX forbids pads with auto_pad; all-zero pads are harmless and tolerated. */
-        const int64_t *p = NULL;
-        onyxi_attr_ints(n, "pads", &p);
-        for (int i = 0; i < np; i++)
-            if (p[i] != 0)
-                return onyxi_fail(e, ONYX_INVALID_MODEL,
-                                  "attribute 'pads' cannot be used with auto_pad '%.64s'", ap);
-    }
-    return ONYX_OK;
+    return onyxi_window_check_pads_unused(n, e);
 }
 
 onyx_status onyxi_max_pool_check(const onyxi_node *n, onyxi_err *e) {
@@ -146,15 +100,6 @@ onyx_status onyxi_max_pool_check(const onyxi_node *n, onyxi_err *e) {
 
 onyx_status onyxi_average_pool_check(const onyxi_node *n, onyxi_err *e) {
     return pool_check(n, e);
-}
-
-/* ints attribute `name` into out[0..want), or def when absent (lengths checked by pool_check). */
-static void ints_or_default(const onyxi_node *n, const char *name, int want, int64_t def,
-                            int64_t *out) {
-    const int64_t *v = NULL;
-    int len = onyxi_attr_ints(n, name, &v);
-    for (int i = 0; i < want; i++)
-        out[i] = len == want ? v[i] : def;
 }
 
 /* Validates X's shape against the attributes and fills g, output shape included. */
@@ -176,10 +121,11 @@ static onyx_status pool_geometry(const onyxi_node *n, const onyx_tensor *X, pool
     g->C = X->dims[1];
     int64_t pads[2 * MAX_SPATIAL];
     memcpy(g->k, ks, (size_t)S * sizeof *ks);
-    ints_or_default(n, "strides", S, 1, g->stride);
-    ints_or_default(n, "dilations", S, 1, g->dil);
-    ints_or_default(n, "pads", 2 * S, 0, pads);
-    int mode = parse_auto_pad(onyxi_attr_string(n, "auto_pad", "NOTSET"));
+    /* lengths were checked by pool_check: these cannot fail */
+    ONYXI_CHECK(onyxi_window_ints(n, "strides", S, 1, g->stride, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "dilations", S, 1, g->dil, e));
+    ONYXI_CHECK(onyxi_window_ints(n, "pads", 2 * S, 0, pads, e));
+    int mode = onyxi_window_auto_pad(n);
     int ceil_mode = (int)onyxi_attr_int(n, "ceil_mode", 0);
     g->count_include_pad = (int)onyxi_attr_int(n, "count_include_pad", 0);
     g->storage_order = (int)onyxi_attr_int(n, "storage_order", 0);
@@ -187,26 +133,26 @@ static onyx_status pool_geometry(const onyxi_node *n, const onyx_tensor *X, pool
         /* attributes are <= INT32_MAX, so ek and the SAME total cannot overflow */
         int64_t in = X->dims[2 + i], s = g->stride[i], ek = (g->k[i] - 1) * g->dil[i] + 1, out;
         int64_t pb = 0, pe = 0;
-        if (mode == PAD_NOTSET) {
+        if (mode == ONYXI_PAD_NOTSET) {
             pb = pads[i];
             pe = pads[S + i];
-        } else if (mode != PAD_VALID) {
+        } else if (mode != ONYXI_PAD_VALID) {
             /* SAME: out = ceil(in / s); the extra pad goes at the end for SAME_UPPER */
             out = in / s + (in % s != 0);
             int64_t total = out > 0 ? (out - 1) * s + ek - in : 0;
             if (total < 0) total = 0;
-            pb = mode == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+            pb = mode == ONYXI_PAD_SAME_UPPER ? total / 2 : total - total / 2;
             pe = total - pb;
         }
         int64_t span;
-        if (!add_ok(in, pb + pe, &span))
+        if (!onyxi_window_add(in, pb + pe, &span))
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH, "input 'X' axis %d is too large", 2 + i);
         if (span < ek)
             return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
                               "output axis %d would be empty: input size %lld + pads %lld + "
                               "%lld is smaller than the (dilated) kernel size %lld",
                               2 + i, (long long)in, (long long)pb, (long long)pe, (long long)ek);
-        if (ceil_mode && (mode == PAD_NOTSET || mode == PAD_VALID)) {
+        if (ceil_mode && (mode == ONYXI_PAD_NOTSET || mode == ONYXI_PAD_VALID)) {
             out = (span - ek + s - 1) / s + 1;
             /* the last window must start inside the input or the left padding */
             if ((out - 1) * s >= in + pb) out--;
@@ -640,7 +586,7 @@ const onyxi_impl *const onyxi_average_pool_impls[] = {&onyxi_pool_dnnl, &pool_re
 
 static const onyxi_impl global_average_pool_ref = {"ref", NULL, global_average_pool_run_ref, NULL};
 const onyxi_impl *const onyxi_global_average_pool_impls[] = {&onyxi_global_pool_dnnl,
-                                                               &global_average_pool_ref, NULL};
+                                                             &global_average_pool_ref, NULL};
 static const onyxi_impl global_max_pool_ref = {"ref", NULL, global_max_pool_run_ref, NULL};
 const onyxi_impl *const onyxi_global_max_pool_impls[] = {&onyxi_global_pool_dnnl,
-                                                           &global_max_pool_ref, NULL};
+                                                         &global_max_pool_ref, NULL};

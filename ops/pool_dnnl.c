@@ -16,28 +16,6 @@
  * tolerance allows for data of mixed sign. */
 #define GLOBAL_AVG_MAX_PLANE 16384
 
-typedef struct pool_dnnl_state {
-    onyxi_dnnl_stage src;
-    dnnl_memory_t dst, scratch;
-    dnnl_primitive_t prim;
-    dnnl_memory_desc_t out_md; /* output 0's layout when blocked */
-} pool_dnnl_state;
-
-static void pool_clear(pool_dnnl_state *st) {
-    onyxi_dnnl_stage_fini(&st->src);
-    if (st->dst) dnnl_memory_destroy(st->dst);
-    if (st->scratch) dnnl_memory_destroy(st->scratch);
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    memset(st, 0, sizeof *st);
-}
-
-static void pool_fini_dnnl(onyxi_exec *x) {
-    if (!x->state) return;
-    pool_clear(x->state);
-    onyxi_free(x->state);
-    x->state = NULL;
-}
-
 /* The oneDNN form of one pooling: algorithm and per-axis kernel, strides and pads. */
 typedef struct pool_desc {
     dnnl_alg_kind_t alg;
@@ -46,7 +24,7 @@ typedef struct pool_desc {
 } pool_desc;
 
 /* Builds the step reading the input as `want` (stored as `have`). */
-static onyx_status pool_try(onyxi_exec *x, pool_dnnl_state *st, const pool_desc *p,
+static onyx_status pool_try(onyxi_exec *x, onyxi_dnnl_step *st, const pool_desc *p,
                             const dnnl_memory_desc_t *have, const dnnl_memory_desc_t *want) {
     onyxi_err *e = x->err;
     const onyx_tensor *Y = x->out[0];
@@ -60,28 +38,21 @@ static onyx_status pool_try(onyxi_exec *x, pool_dnnl_state *st, const pool_desc 
     ONYXI_DNNL(dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_inference, p->alg, want, &dst,
                                                  p->stride, p->k, dil, p->pl, p->pr),
                e);
-    dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &d, NULL, &pd));
-    onyx_status rc =
-        onyxi_dnnl_memory(x, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), &st->dst);
-    if (rc == ONYX_OK) rc = onyxi_dnnl_finish(x, pd, &st->prim, &st->scratch, &st->out_md);
-    dnnl_primitive_desc_destroy(pd);
-    return rc;
+    return onyxi_dnnl_step_make(x, &d, 0u, st);
 }
 
 /* Builds the step for pooling p of input 0: in the input's own layout first, then (for a
  * blocked input) after a reorder to plain. */
 static onyx_status pool_build(onyxi_exec *x, const pool_desc *p) {
     const onyx_tensor *X = x->in[0];
-    pool_dnnl_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory for the pooling state");
-    x->state = st;
+    onyxi_dnnl_step *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     dnnl_memory_desc_t have, plain;
     ONYXI_CHECK(onyxi_dnnl_md_of(&have, X, x->err));
     ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, X, x->err));
     onyx_status rc = pool_try(x, st, p, &have, &have);
     if (rc == ONYX_UNSUPPORTED && X->layout) {
-        pool_clear(st);
+        onyxi_dnnl_step_clear(st);
         rc = pool_try(x, st, p, &have, &plain);
     }
     return rc;
@@ -131,18 +102,7 @@ static onyx_status global_pool_init_dnnl(onyxi_exec *x) {
     return pool_build(x, &p);
 }
 
-static onyx_status pool_run_dnnl(onyxi_exec *x) {
-    pool_dnnl_state *st = x->state;
-    ONYXI_CHECK(onyxi_dnnl_stage_run(x, 0, &st->src));
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), x->err);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), x->err);
-    dnnl_exec_arg_t args[3] = {
-        {DNNL_ARG_SRC, st->src.mem}, {DNNL_ARG_DST, st->dst}, {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 3, args), x->err);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), x->err);
-    return ONYX_OK;
-}
-
-const onyxi_impl onyxi_pool_dnnl = {"dnnl", pool_init_dnnl, pool_run_dnnl, pool_fini_dnnl};
-const onyxi_impl onyxi_global_pool_dnnl = {"dnnl", global_pool_init_dnnl, pool_run_dnnl,
-                                           pool_fini_dnnl};
+const onyxi_impl onyxi_pool_dnnl = {"dnnl", pool_init_dnnl, onyxi_dnnl_step_run,
+                                    onyxi_dnnl_step_fini};
+const onyxi_impl onyxi_global_pool_dnnl = {"dnnl", global_pool_init_dnnl, onyxi_dnnl_step_run,
+                                           onyxi_dnnl_step_fini};

@@ -12,25 +12,8 @@
 #include <dnnl_debug.h>
 #include <math.h>
 
-#include "../runtime/dnnl_util.h"
+#include "dnnl_stage.h"
 #include "resize.h"
-
-typedef struct resize_dnnl_state {
-    dnnl_primitive_t prim;
-    dnnl_memory_t src, dst, scratch;
-    dnnl_memory_desc_t dst_md; /* the output's layout when blocked (x->out[0]->layout) */
-} resize_dnnl_state;
-
-static void resize_fini_dnnl(onyxi_exec *x) {
-    resize_dnnl_state *st = x->state;
-    if (!st) return;
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    dnnl_memory_t mems[] = {st->src, st->dst, st->scratch};
-    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
-        if (mems[i]) dnnl_memory_destroy(mems[i]);
-    onyxi_free(st);
-    x->state = NULL;
-}
 
 static int64_t gcd64(int64_t a, int64_t b) {
     while (b) {
@@ -99,47 +82,11 @@ static onyx_status resize_init_dnnl(onyxi_exec *x) {
     if (ds != dnnl_success)
         return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN resampling rejects this input (%s)",
                           dnnl_status2str(ds));
-    dnnl_primitive_desc_t pd = NULL;
-    ONYXI_CHECK(onyxi_dnnl_make_pd(x, &rd, NULL, &pd));
-    resize_dnnl_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) {
-        dnnl_primitive_desc_destroy(pd);
-        return onyxi_fail(e, ONYX_NOMEM, "out of memory for the Resize state");
-    }
-    x->state = st;
-    dnnl_engine_t eng = x->backend->engine;
-    const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
-    onyx_status rc = onyxi_dnnl_check(dnnl_memory_create(&st->src, &src_md, eng, DNNL_MEMORY_NONE),
-                                      "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->dst, out_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
-    if (rc == ONYX_OK) {
-        x->scratch_bytes = dnnl_memory_desc_get_size(scr);
-        rc = onyxi_dnnl_set_output(x, 0, out_md, &st->dst_md);
-    }
-    dnnl_primitive_desc_destroy(pd);
-    return rc;
+    onyxi_dnnl_step *st;
+    ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
+    ONYXI_CHECK(onyxi_dnnl_stage_init(x, 0, &src_md, &src_md, ONYXI_STAGE_BUFFER, &st->src));
+    return onyxi_dnnl_step_make(x, &rd, 0u, st);
 }
 
-static onyx_status resize_run_dnnl(onyxi_exec *x) {
-    resize_dnnl_state *st = x->state;
-    onyxi_err *e = x->err;
-    if (!st || !st->prim) return onyxi_fail(e, ONYX_INTERNAL, "Resize run without init");
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->src, x->in[0]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->dst, x->out[0]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
-    dnnl_exec_arg_t args[3] = {
-        {DNNL_ARG_SRC, st->src}, {DNNL_ARG_DST, st->dst}, {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 3, args), e);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
-    return ONYX_OK;
-}
-
-const onyxi_impl onyxi_resize_dnnl = {"dnnl", resize_init_dnnl, resize_run_dnnl, resize_fini_dnnl};
+const onyxi_impl onyxi_resize_dnnl = {"dnnl", resize_init_dnnl, onyxi_dnnl_step_run,
+                                      onyxi_dnnl_step_fini};

@@ -9,42 +9,22 @@
  */
 #include <string.h>
 
+#include "infer_util.h"
 #include "ops.h"
-
-static const char *tname(const onyx_tensor *t) {
-    return t && t->name ? t->name : "";
-}
 
 static int64_t elems(const onyx_tensor *t) {
     return onyxi_shape_count(t->rank, t->dims);
-}
-
-static int64_t prod(const int64_t *dims, int a, int b) {
-    int64_t p = 1;
-    for (int i = a; i < b; i++)
-        p *= dims[i];
-    return p;
-}
-
-static onyx_status refuse_dtype(onyxi_infer *c, int k, const char *want) {
-    onyx_dtype dt = c->in[k]->dtype;
-    onyx_status code = dt == ONYX_DTYPE_FLOAT16 || dt == ONYX_DTYPE_BFLOAT16 ||
-                               dt == ONYX_DTYPE_STRING || dt == ONYX_DTYPE_COMPLEX64 ||
-                               dt == ONYX_DTYPE_COMPLEX128
-                           ? ONYX_UNSUPPORTED
-                           : ONYX_TYPE_MISMATCH;
-    return onyxi_fail(c->err, code, "input %d ('%s') has dtype %s, expected %s", k, tname(c->in[k]),
-                      onyx_dtype_name(dt), want);
 }
 
 /* Known shapes for inputs 0..n-1, a fixed-size dtype for input 0 and an integer index input. */
 static onyx_status expect_inputs(onyxi_infer *c, int n, int index_input) {
     for (int k = 0; k < n; k++)
         ONYXI_CHECK(onyxi_infer_expect_known(c, k));
-    if (onyxi_dtype_size(c->in[0]->dtype) == 0) return refuse_dtype(c, 0, "a fixed-size dtype");
+    if (onyxi_dtype_size(c->in[0]->dtype) == 0)
+        return onyxi_refuse_dtype(c, 0, "a fixed-size dtype");
     onyx_dtype it = c->in[index_input]->dtype;
     if (it != ONYX_DTYPE_INT64 && it != ONYX_DTYPE_INT32)
-        return refuse_dtype(c, index_input, "int32 or int64");
+        return onyxi_refuse_dtype(c, index_input, "int32 or int64");
     return ONYX_OK;
 }
 
@@ -53,8 +33,8 @@ static onyx_status norm_index(int64_t v, int64_t dim, int64_t *out, const onyx_t
                               onyxi_err *e) {
     if (v < -dim || v >= dim)
         return onyxi_fail(e, ONYX_INVALID_ARG,
-                          "input 1 ('%s') holds index %lld, outside [%lld, %lld)", tname(ind),
-                          (long long)v, (long long)-dim, (long long)dim);
+                          "input 1 ('%s') holds index %lld, outside [%lld, %lld)",
+                          onyxi_tensor_name(ind), (long long)v, (long long)-dim, (long long)dim);
     *out = v < 0 ? v + dim : v;
     return ONYX_OK;
 }
@@ -98,7 +78,7 @@ static int arith_dtype(onyx_dtype dt) {
 
 static onyx_status expect_reducible(onyxi_infer *c) {
     if (reduction(c->node) != R_NONE && !arith_dtype(c->in[0]->dtype))
-        return refuse_dtype(c, 0, "float32, float64, int32 or int64 with a reduction");
+        return onyxi_refuse_dtype(c, 0, "float32, float64, int32 or int64 with a reduction");
     return ONYX_OK;
 }
 
@@ -188,7 +168,8 @@ onyx_status onyxi_scatter_elements_infer(onyxi_infer *c) {
     ONYXI_CHECK(expect_reducible(c));
     int a;
     if (d->rank < 1)
-        return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "input 0 ('%s') is a scalar", tname(d));
+        return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH, "input 0 ('%s') is a scalar",
+                          onyxi_tensor_name(d));
     ONYXI_CHECK(onyxi_norm_axis(onyxi_attr_int(c->node, "axis", 0), d->rank, &a, c->err));
     if (ind->rank != d->rank || u->rank != d->rank)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
@@ -199,12 +180,13 @@ onyx_status onyxi_scatter_elements_infer(onyxi_infer *c) {
         if (ind->dims[i] != u->dims[i])
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                               "inputs 1 ('%s') and 2 ('%s') differ on axis %d: %lld versus %lld",
-                              tname(ind), tname(u), i, (long long)ind->dims[i],
-                              (long long)u->dims[i]);
+                              onyxi_tensor_name(ind), onyxi_tensor_name(u), i,
+                              (long long)ind->dims[i], (long long)u->dims[i]);
         if (i != a && ind->dims[i] > d->dims[i])
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                               "input 1 ('%s') has %lld on axis %d, more than data's %lld",
-                              tname(ind), (long long)ind->dims[i], i, (long long)d->dims[i]);
+                              onyxi_tensor_name(ind), (long long)ind->dims[i], i,
+                              (long long)d->dims[i]);
     }
     onyxi_infer_set(c, 0, d->dtype, d->rank, d->dims);
     return ONYX_OK;
@@ -264,14 +246,15 @@ onyx_status onyxi_scatter_nd_infer(onyxi_infer *c) {
     ONYXI_CHECK(expect_reducible(c));
     if (d->rank < 1 || ind->rank < 1)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
-                          "inputs 0 ('%s') and 1 ('%s') need rank >= 1", tname(d), tname(ind));
+                          "inputs 0 ('%s') and 1 ('%s') need rank >= 1", onyxi_tensor_name(d),
+                          onyxi_tensor_name(ind));
     const int q = ind->rank;
     const int64_t k = ind->dims[q - 1];
     if (k < 1 || k > d->rank)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                           "input 1 ('%s') has tuples of %lld indices, expected 1 to %d (data's "
                           "rank)",
-                          tname(ind), (long long)k, d->rank);
+                          onyxi_tensor_name(ind), (long long)k, d->rank);
     /* updates shape = indices.shape[:-1] + data.shape[k:] */
     int ok = u->rank == q - 1 + d->rank - (int)k;
     for (int i = 0; ok && i < u->rank; i++)
@@ -282,7 +265,7 @@ onyx_status onyxi_scatter_nd_infer(onyxi_infer *c) {
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                           "input 2 ('%s') has shape %s, expected indices.shape[:-1] + "
                           "data.shape[%lld:]",
-                          tname(u), s0, (long long)k);
+                          onyxi_tensor_name(u), s0, (long long)k);
     }
     onyxi_infer_set(c, 0, d->dtype, d->rank, d->dims);
     return ONYX_OK;
@@ -293,7 +276,7 @@ static onyx_status scatter_nd_run_ref(onyxi_exec *x) {
     const red_kind r = reduction(x->node);
     const int k = (int)ind->dims[ind->rank - 1];
     const size_t es = onyxi_dtype_size(d->dtype);
-    const int64_t slice = prod(d->dims, k, d->rank), tuples = elems(ind) / k;
+    const int64_t slice = onyxi_dims_prod(d->dims, k, d->rank), tuples = elems(ind) / k;
     int64_t stride[ONYXI_MAX_RANK];
     strides_of(d, stride);
     copy_data(x);
@@ -332,7 +315,7 @@ onyx_status onyxi_gather_nd_infer(onyxi_infer *c) {
     if (k < 1 || k > r - b)
         return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
                           "input 1 ('%s') has tuples of %lld indices, expected 1 to %lld",
-                          tname(ind), (long long)k, (long long)(r - b));
+                          onyxi_tensor_name(ind), (long long)k, (long long)(r - b));
     for (int i = 0; i < b; i++)
         if (d->dims[i] != ind->dims[i])
             return onyxi_fail(c->err, ONYX_SHAPE_MISMATCH,
@@ -354,10 +337,10 @@ static onyx_status gather_nd_run_ref(onyxi_exec *x) {
     const int b = (int)onyxi_attr_int(x->node, "batch_dims", 0);
     const int q = ind->rank, k = (int)ind->dims[q - 1];
     const size_t es = onyxi_dtype_size(d->dtype);
-    const int64_t batches = prod(d->dims, 0, b);
-    const int64_t per_batch = prod(ind->dims, b, q - 1); /* tuples per batch */
-    const int64_t slice = prod(d->dims, b + k, d->rank);
-    const int64_t dbatch = prod(d->dims, b, d->rank);
+    const int64_t batches = onyxi_dims_prod(d->dims, 0, b);
+    const int64_t per_batch = onyxi_dims_prod(ind->dims, b, q - 1); /* tuples per batch */
+    const int64_t slice = onyxi_dims_prod(d->dims, b + k, d->rank);
+    const int64_t dbatch = onyxi_dims_prod(d->dims, b, d->rank);
     int64_t stride[ONYXI_MAX_RANK];
     strides_of(d, stride);
     char *y = x->out[0]->data;

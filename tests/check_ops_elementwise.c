@@ -16,47 +16,6 @@
 #include "dnnl_blocked.h"
 #include "testutil.h"
 
-/* Runs node n (freed here) on n_in inputs (freed here, NULL = absent) into *y. */
-static onyx_status run_n(onyxi_node *n, int n_in, onyx_tensor **in, onyx_tensor **y,
-                         onyxi_err *err) {
-    for (int k = 0; k < n_in; k++)
-        if (!in[k]) tu_node_absent_input(n, k);
-    onyx_status rc = tu_run_op(n, in, y, NULL, err);
-    for (int k = 0; k < n_in; k++)
-        tu_tensor_free(in[k]);
-    tu_node_free(n);
-    return rc;
-}
-
-static onyx_status run1(const char *op, int64_t opset, onyx_tensor *x, onyx_tensor **y,
-                        onyxi_err *err) {
-    onyx_tensor *in[1] = {x};
-    return run_n(tu_node_new(op, opset, 1, 1), 1, in, y, err);
-}
-
-static onyx_status run2(const char *op, int64_t opset, onyx_tensor *a, onyx_tensor *b,
-                        onyx_tensor **y, onyxi_err *err) {
-    onyx_tensor *in[2] = {a, b};
-    return run_n(tu_node_new(op, opset, 2, 1), 2, in, y, err);
-}
-
-/* Asserts y has dtype dt, shape dims and exactly the bytes of want; frees y. */
-static void assert_exact(onyx_tensor *y, onyx_dtype dt, int rank, const int64_t *dims,
-                         const void *want) {
-    ck_assert_ptr_nonnull(y);
-    ck_assert_msg(y->dtype == dt, "dtype %s, want %s", onyx_dtype_name(y->dtype),
-                  onyx_dtype_name(dt));
-    ck_assert_int_eq(y->rank, rank);
-    for (int i = 0; i < rank; i++)
-        ck_assert_int_eq(y->dims[i], dims[i]);
-    size_t es = onyxi_dtype_size(dt);
-    int64_t count = onyxi_shape_count(rank, dims);
-    for (int64_t i = 0; i < count; i++)
-        ck_assert_msg(memcmp((char *)y->data + i * es, (const char *)want + i * es, es) == 0,
-                      "element %lld differs", (long long)i);
-    tu_tensor_free(y);
-}
-
 /* Asserts float32 y against want (NaN matches NaN) within 1e-6 relative; frees y. */
 static void assert_f32(onyx_tensor *y, int rank, const int64_t *dims, const float *want) {
     tu_assert_floats(y, rank, dims, want, 1e-7, 1e-6);
@@ -196,7 +155,7 @@ static void check_act(const char *op, int64_t opset, int n_attr, const char *con
     onyx_tensor *in[1] = {tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, x)};
     onyx_tensor *y = NULL;
     onyxi_err err;
-    ck_assert_msg(run_n(n, 1, in, &y, &err) == ONYX_OK, "%s: %s", op, err.msg);
+    ck_assert_msg(tu_run_node(n, 1, in, &y, &err) == ONYX_OK, "%s: %s", op, err.msg);
     assert_f32(y, 1, d, want);
 }
 
@@ -250,7 +209,8 @@ START_TEST(test_unary_in_place) {
     for (size_t o = 0; o < sizeof ops / sizeof ops[0]; o++) {
         onyx_tensor *ref = NULL;
         onyxi_err err;
-        ck_assert_int_eq(run1(ops[o], 14, tu_tensor_random(1, d, 5, -6, 6), &ref, &err), ONYX_OK);
+        ck_assert_int_eq(tu_run1(ops[o], 14, tu_tensor_random(1, d, 5, -6, 6), &ref, &err),
+                         ONYX_OK);
 
         const onyxi_op *op = onyxi_op_find("", ops[o], 14, NULL);
         ck_assert_ptr_nonnull(op);
@@ -285,22 +245,25 @@ START_TEST(test_unary_int_wraps) {
     onyx_tensor *y = NULL;
     onyxi_err err;
     ck_assert_int_eq(
-        run1("Neg", 13, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, INT32_MIN, -5, 0, 7), &y, &err),
+        tu_run1("Neg", 13, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, INT32_MIN, -5, 0, 7), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){INT32_MIN, 5, 0, -7});
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){INT32_MIN, 5, 0, -7});
     ck_assert_int_eq(
-        run1("Abs", 13, TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -5, 0, 127), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-128, 5, 0, 127});
-    ck_assert_int_eq(
-        run1("Abs", 13, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 200, 5, 0, 255), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){200, 5, 0, 255});
-    ck_assert_int_eq(
-        run1("Relu", 14, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, -3, 3, 0, INT64_MIN), &y, &err),
+        tu_run1("Abs", 13, TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -5, 0, 127), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){0, 3, 0, 0});
+    tu_assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-128, 5, 0, 127});
+    ck_assert_int_eq(
+        tu_run1("Abs", 13, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 200, 5, 0, 255), &y, &err),
+        ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){200, 5, 0, 255});
+    ck_assert_int_eq(
+        tu_run1("Relu", 14, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, -3, 3, 0, INT64_MIN), &y, &err),
+        ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){0, 3, 0, 0});
     /* Relu took integers only from opset 14 */
-    ck_assert_int_eq(run1("Relu", 13, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
-                     ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(
+        tu_run1("Relu", 13, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
+        ONYX_TYPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "opset 14"), "%s", err.msg);
 }
 END_TEST
@@ -309,10 +272,10 @@ START_TEST(test_not_values) {
     int64_t d[2] = {2, 2};
     onyx_tensor *y = NULL;
     onyxi_err err;
-    ck_assert_int_eq(run1("Not", 1, TEN(ONYX_DTYPE_BOOL, uint8_t, 2, d, 1, 0, 0, 1), &y, &err),
+    ck_assert_int_eq(tu_run1("Not", 1, TEN(ONYX_DTYPE_BOOL, uint8_t, 2, d, 1, 0, 0, 1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 2, d, (const uint8_t[]){0, 1, 1, 0});
-    ck_assert_int_eq(run1("Not", 1, F32(2, d, 1, 0, 0, 1), &y, &err), ONYX_TYPE_MISMATCH);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 2, d, (const uint8_t[]){0, 1, 1, 0});
+    ck_assert_int_eq(tu_run1("Not", 1, F32(2, d, 1, 0, 0, 1), &y, &err), ONYX_TYPE_MISMATCH);
 }
 END_TEST
 
@@ -326,13 +289,13 @@ START_TEST(test_clip_attributes_opset6) {
     onyx_tensor *in[1] = {F32(1, d, -5, -1, 0.5f, 3, NAN)};
     onyx_tensor *y = NULL;
     onyxi_err err;
-    ck_assert_int_eq(run_n(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-1, -1, 0.5f, 2, NAN});
     /* only max: the default min is the lowest float */
     n = tu_node_new("Clip", 6, 1, 1);
     tu_attr_float(n, "max", 0);
     in[0] = F32(1, d, -1e30f, -1, 0.5f, 3, 0);
-    ck_assert_int_eq(run_n(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-1e30f, -1, 0, 0, 0});
 }
 END_TEST
@@ -343,23 +306,23 @@ START_TEST(test_clip_inputs_opset11) {
     onyxi_err err;
     /* both bounds */
     onyx_tensor *in[3] = {F32(1, d, -5, 0, 1, 9), F32(0, NULL, -1), F32(0, NULL, 2)};
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 11, 3, 1), 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 11, 3, 1), 3, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-1, 0, 1, 2});
     /* min absent (empty name), max given */
     in[0] = F32(1, d, -5, 0, 1, 9);
     in[1] = NULL;
     in[2] = F32(0, NULL, 0.5f);
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-5, 0, 0.5f, 0.5f});
     /* no bounds at all: a copy */
     in[0] = F32(1, d, -5, 0, 1, 9);
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-5, 0, 1, 9});
     /* min > max: every element becomes max, as np.clip */
     in[0] = F32(1, d, -5, 0, 1, 9);
     in[1] = F32(1, (const int64_t[]){1}, 3);
     in[2] = F32(0, NULL, 2);
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 3, 1), 3, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){2, 2, 2, 2});
 }
 END_TEST
@@ -370,16 +333,17 @@ START_TEST(test_clip_int_opset12) {
     onyxi_err err;
     onyx_tensor *in[2] = {TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -3, 3, 127),
                           TEN(ONYX_DTYPE_INT8, int8_t, 0, NULL, -2)};
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 12, 2, 1), 2, in, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-2, -2, 3, 127});
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 12, 2, 1), 2, in, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-2, -2, 3, 127});
     in[0] = TEN(ONYX_DTYPE_INT64, int64_t, 1, d, INT64_MIN, -3, 3, INT64_MAX);
     in[1] = NULL;
     onyx_tensor *in3[3] = {in[0], NULL, TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 0)};
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 3, 1), 3, in3, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, -3, 0, 0});
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 3, 1), 3, in3, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, -3, 0, 0});
     /* integers need opset 12 */
-    ck_assert_int_eq(run1("Clip", 11, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2, 3, 4), &y, &err),
-                     ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(
+        tu_run1("Clip", 11, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2, 3, 4), &y, &err),
+        ONYX_TYPE_MISMATCH);
 }
 END_TEST
 
@@ -389,17 +353,19 @@ START_TEST(test_clip_errors) {
     onyxi_err err;
     /* a bound that is not a scalar */
     onyx_tensor *in[2] = {F32(1, d, 1, 2, 3, 4), F32(1, (const int64_t[]){2}, 0, 1)};
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err),
+                     ONYX_SHAPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "expected a scalar"), "%s", err.msg);
     /* a bound of another dtype */
     in[0] = F32(1, d, 1, 2, 3, 4);
     in[1] = TEN(ONYX_DTYPE_INT32, int32_t, 0, NULL, 1);
-    ck_assert_int_eq(run_n(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err), ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Clip", 13, 2, 1), 2, in, &y, &err),
+                     ONYX_TYPE_MISMATCH);
     /* the opset-6 attributes at opset 11 */
     onyxi_node *n = tu_node_new("Clip", 11, 1, 1);
     tu_attr_float(n, "min", 0);
     onyx_tensor *in1[1] = {F32(1, d, 1, 2, 3, 4)};
-    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
     ck_assert_msg(strstr(err.msg, "'min'"), "%s", err.msg);
 }
 END_TEST
@@ -540,7 +506,7 @@ START_TEST(test_bcast_matches_naive) {
             want[i] = ap[ia] + bp[ib];
         }
         onyx_tensor *y = NULL;
-        ck_assert_int_eq(run2("Add", 14, a, b, &y, &err), ONYX_OK);
+        ck_assert_int_eq(tu_run2("Add", 14, a, b, &y, &err), ONYX_OK);
         ck_assert_int_eq(y->rank, r);
         ck_assert_msg(count == 0 || memcmp(y->data, want, (size_t)count * sizeof(float)) == 0,
                       "case %zu differs", c);
@@ -557,28 +523,31 @@ START_TEST(test_arith_broadcast_values) {
     onyxi_err err;
     int64_t d23[2] = {2, 3}, d3[1] = {3};
     ck_assert_int_eq(
-        run2("Add", 7, F32(2, d23, 1, 2, 3, 4, 5, 6), F32(1, d3, 10, 20, 30), &y, &err), ONYX_OK);
+        tu_run2("Add", 7, F32(2, d23, 1, 2, 3, 4, 5, 6), F32(1, d3, 10, 20, 30), &y, &err),
+        ONYX_OK);
     assert_f32(y, 2, d23, (const float[]){11, 22, 33, 14, 25, 36});
     /* SE block: [1,2,2,2] * [1,2,1,1] */
     int64_t dx[4] = {1, 2, 2, 2}, ds[4] = {1, 2, 1, 1};
     ck_assert_int_eq(
-        run2("Mul", 14, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(4, ds, 2, 10), &y, &err), ONYX_OK);
+        tu_run2("Mul", 14, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(4, ds, 2, 10), &y, &err),
+        ONYX_OK);
     assert_f32(y, 4, dx, (const float[]){2, 4, 6, 8, 50, 60, 70, 80});
     /* per-channel bias of rank 3: [1,2,2,2] - [2,1,1] */
     int64_t dc[3] = {2, 1, 1};
     ck_assert_int_eq(
-        run2("Sub", 13, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(3, dc, 1, 2), &y, &err), ONYX_OK);
+        tu_run2("Sub", 13, F32(4, dx, 1, 2, 3, 4, 5, 6, 7, 8), F32(3, dc, 1, 2), &y, &err),
+        ONYX_OK);
     assert_f32(y, 4, dx, (const float[]){0, 1, 2, 3, 3, 4, 5, 6});
     /* both sides broadcast: [2,1,3] + [1,2,1] -> [2,2,3] */
     int64_t da[3] = {2, 1, 3}, db[3] = {1, 2, 1}, dy[3] = {2, 2, 3};
-    ck_assert_int_eq(run2("Add", 14, F32(3, da, 1, 2, 3, 4, 5, 6), F32(3, db, 10, 20), &y, &err),
+    ck_assert_int_eq(tu_run2("Add", 14, F32(3, da, 1, 2, 3, 4, 5, 6), F32(3, db, 10, 20), &y, &err),
                      ONYX_OK);
     assert_f32(y, 3, dy, (const float[]){11, 12, 13, 21, 22, 23, 14, 15, 16, 24, 25, 26});
     /* scalar on the left */
-    ck_assert_int_eq(run2("Div", 14, F32(0, NULL, 1), F32(1, d3, 2, 4, -8), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run2("Div", 14, F32(0, NULL, 1), F32(1, d3, 2, 4, -8), &y, &err), ONYX_OK);
     assert_f32(y, 1, d3, (const float[]){0.5f, 0.25f, -0.125f});
     /* float division by zero is IEEE */
-    ck_assert_int_eq(run2("Div", 14, F32(1, d3, 1, -1, 0), F32(0, NULL, 0), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run2("Div", 14, F32(1, d3, 1, -1, 0), F32(0, NULL, 0), &y, &err), ONYX_OK);
     const float *p = y->data;
     ck_assert(isinf(p[0]) && p[0] > 0 && isinf(p[1]) && p[1] < 0 && isnan(p[2]));
     tu_tensor_free(y);
@@ -591,29 +560,30 @@ START_TEST(test_arith_int_semantics) {
     int64_t d[1] = {6};
     /* truncation toward zero (C, and the ONNX reference's true division + cast); x / 0 = 0;
      * INT32_MIN / -1 wraps */
-    ck_assert_int_eq(run2("Div", 14,
-                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d, -7, 7, -7, 7, 5, INT32_MIN),
-                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 2, -2, -2, 2, 0, -1), &y, &err),
+    ck_assert_int_eq(tu_run2("Div", 14,
+                             TEN(ONYX_DTYPE_INT32, int32_t, 1, d, -7, 7, -7, 7, 5, INT32_MIN),
+                             TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 2, -2, -2, 2, 0, -1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){-3, -3, 3, 3, 0, INT32_MIN});
-    ck_assert_int_eq(run2("Add", 14, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, INT64_MAX, 1, 2, 3, 4, 5),
-                          TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 1), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){-3, -3, 3, 3, 0, INT32_MIN});
+    ck_assert_int_eq(tu_run2("Add", 14,
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d, INT64_MAX, 1, 2, 3, 4, 5),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, 2, 3, 4, 5, 6});
-    ck_assert_int_eq(run2("Sub", 14, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 0, 1, 2, 3, 4, 255),
-                          TEN(ONYX_DTYPE_UINT8, uint8_t, 0, NULL, 1), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){INT64_MIN, 2, 3, 4, 5, 6});
+    ck_assert_int_eq(tu_run2("Sub", 14, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 0, 1, 2, 3, 4, 255),
+                             TEN(ONYX_DTYPE_UINT8, uint8_t, 0, NULL, 1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){255, 0, 1, 2, 3, 254});
-    ck_assert_int_eq(run2("Mul", 14, TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, -3, 2, 0, 1, 181),
-                          TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, 3, -2, 9, 1, 181), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){255, 0, 1, 2, 3, 254});
+    ck_assert_int_eq(tu_run2("Mul", 14, TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, -3, 2, 0, 1, 181),
+                             TEN(ONYX_DTYPE_INT16, int16_t, 1, d, 256, 3, -2, 9, 1, 181), &y, &err),
                      ONYX_OK);
     /* 256 * 256 = 65536 wraps to 0; 181 * 181 = 32761 */
-    assert_exact(y, ONYX_DTYPE_INT16, 1, d, (const int16_t[]){0, -9, -4, 0, 1, 32761});
-    ck_assert_int_eq(run2("Div", 14,
-                          TEN(ONYX_DTYPE_UINT32, uint32_t, 1, d, 7, 8, 9, 0, 1, 4000000000u),
-                          TEN(ONYX_DTYPE_UINT32, uint32_t, 0, NULL, 4000000000u), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_INT16, 1, d, (const int16_t[]){0, -9, -4, 0, 1, 32761});
+    ck_assert_int_eq(tu_run2("Div", 14,
+                             TEN(ONYX_DTYPE_UINT32, uint32_t, 1, d, 7, 8, 9, 0, 1, 4000000000u),
+                             TEN(ONYX_DTYPE_UINT32, uint32_t, 0, NULL, 4000000000u), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT32, 1, d, (const uint32_t[]){0, 0, 0, 0, 0, 1});
+    tu_assert_exact(y, ONYX_DTYPE_UINT32, 1, d, (const uint32_t[]){0, 0, 0, 0, 0, 1});
 }
 END_TEST
 
@@ -621,33 +591,36 @@ START_TEST(test_pow_types) {
     onyx_tensor *y = NULL;
     onyxi_err err;
     int64_t d[1] = {3};
-    ck_assert_int_eq(run2("Pow", 7, F32(1, d, 2, 4, -2), F32(1, d, 3, 0.5f, 2), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run2("Pow", 7, F32(1, d, 2, 4, -2), F32(1, d, 3, 0.5f, 2), &y, &err),
+                     ONYX_OK);
     assert_f32(y, 1, d, (const float[]){8, 2, 4});
     /* scalar exponent 2 (the variance pattern) and a negative base to a fraction (NaN) */
-    ck_assert_int_eq(run2("Pow", 13, F32(1, d, -3, 1.5f, -2), F32(0, NULL, 2), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run2("Pow", 13, F32(1, d, -3, 1.5f, -2), F32(0, NULL, 2), &y, &err),
+                     ONYX_OK);
     assert_f32(y, 1, d, (const float[]){9, 2.25f, 4});
-    ck_assert_int_eq(run2("Pow", 13, F32(1, d, -8, 1, 4), F32(0, NULL, 0.5f), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run2("Pow", 13, F32(1, d, -8, 1, 4), F32(0, NULL, 0.5f), &y, &err),
+                     ONYX_OK);
     assert_f32(y, 1, d, (const float[]){NAN, 1, 2});
     /* opset 12: float base, int64 exponent */
-    ck_assert_int_eq(run2("Pow", 12, F32(1, d, 1, 2, 3),
-                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, -1), &y, &err),
+    ck_assert_int_eq(tu_run2("Pow", 12, F32(1, d, 1, 2, 3),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, -1), &y, &err),
                      ONYX_OK);
     assert_f32(y, 1, d, (const float[]){1, 32, 1.0f / 3.0f});
     /* int base, float exponent: the float result truncated */
-    ck_assert_int_eq(run2("Pow", 15, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 2, 10, -3),
-                          F32(1, d, 0.5f, 2, 3), &y, &err),
+    ck_assert_int_eq(tu_run2("Pow", 15, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 2, 10, -3),
+                             F32(1, d, 0.5f, 2, 3), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 100, -27});
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 100, -27});
     /* int ^ int, with negative exponents giving the truncated reciprocal */
     int64_t d5[1] = {5};
-    ck_assert_int_eq(run2("Pow", 15, TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 3, -2, 2, -1, 1),
-                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 4, 3, -1, -3, -7), &y, &err),
+    ck_assert_int_eq(tu_run2("Pow", 15, TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 3, -2, 2, -1, 1),
+                             TEN(ONYX_DTYPE_INT32, int32_t, 1, d5, 4, 3, -1, -3, -7), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d5, (const int32_t[]){81, -8, 0, -1, 1});
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d5, (const int32_t[]){81, -8, 0, -1, 1});
     /* opset 7: base and exponent must share the dtype */
-    ck_assert_int_eq(
-        run2("Pow", 7, F32(1, d, 1, 2, 3), TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, 6), &y, &err),
-        ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(tu_run2("Pow", 7, F32(1, d, 1, 2, 3),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4, 5, 6), &y, &err),
+                     ONYX_TYPE_MISMATCH);
 }
 END_TEST
 
@@ -656,12 +629,12 @@ START_TEST(test_prelu_slope) {
     onyxi_err err;
     int64_t dx[4] = {1, 2, 1, 2}, ds[3] = {2, 1, 1};
     /* per-channel slope [C,1,1] as PyTorch exports it */
-    ck_assert_int_eq(run2("PRelu", 9, F32(4, dx, -1, 2, -3, 4), F32(3, ds, 0.5f, 0.25f), &y, &err),
-                     ONYX_OK);
+    ck_assert_int_eq(
+        tu_run2("PRelu", 9, F32(4, dx, -1, 2, -3, 4), F32(3, ds, 0.5f, 0.25f), &y, &err), ONYX_OK);
     assert_f32(y, 4, dx, (const float[]){-0.5f, 2, -0.75f, 4});
     /* the slope must broadcast to X, not X to the slope */
     int64_t d2[1] = {2}, d22[2] = {2, 2};
-    ck_assert_int_eq(run2("PRelu", 16, F32(1, d2, -1, 1), F32(2, d22, 1, 2, 3, 4), &y, &err),
+    ck_assert_int_eq(tu_run2("PRelu", 16, F32(1, d2, -1, 1), F32(2, d22, 1, 2, 3, 4), &y, &err),
                      ONYX_SHAPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "does not broadcast to input 0's shape [2]"), "%s", err.msg);
 }
@@ -677,37 +650,38 @@ START_TEST(test_binary_legacy_broadcast) {
     tu_attr_int(n, "broadcast", 1);
     tu_attr_int(n, "axis", 1);
     onyx_tensor *in[2] = {F32(3, da, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1), F32(1, db, 10, 20, 30)};
-    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 3, da, (const float[]){10, 10, 20, 20, 30, 30, 11, 11, 21, 21, 31, 31});
     /* without axis: numpy's suffix alignment */
     n = tu_node_new("Mul", 6, 2, 1);
     tu_attr_int(n, "broadcast", 1);
     in[0] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
     in[1] = F32(1, d2, 1, -1);
-    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 3, da, (const float[]){1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 11, -12});
     /* broadcast=0 (the default) wants equal shapes */
     in[0] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
     in[1] = F32(1, d2, 1, -1);
-    ck_assert_int_eq(run_n(tu_node_new("Sub", 6, 2, 1), 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Sub", 6, 2, 1), 2, in, &y, &err),
+                     ONYX_SHAPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "'broadcast'"), "%s", err.msg);
     /* A never broadcasts to B */
     n = tu_node_new("Div", 6, 2, 1);
     tu_attr_int(n, "broadcast", 1);
     in[0] = F32(1, d2, 1, -1);
     in[1] = F32(3, da, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12);
-    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_SHAPE_MISMATCH);
     /* the attributes are gone from opset 7 */
     n = tu_node_new("Add", 7, 2, 1);
     tu_attr_int(n, "broadcast", 1);
     in[0] = F32(1, d2, 1, -1);
     in[1] = F32(1, d2, 1, -1);
-    ck_assert_int_eq(run_n(n, 2, in, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_INVALID_MODEL);
     /* PRelu-6: slope [C] against [N,C,L] is per channel */
     int64_t dx[3] = {1, 3, 2};
-    ck_assert_int_eq(
-        run2("PRelu", 6, F32(3, dx, -1, 1, -1, 1, -1, 1), F32(1, db, 0.1f, 0.2f, 0.3f), &y, &err),
-        ONYX_OK);
+    ck_assert_int_eq(tu_run2("PRelu", 6, F32(3, dx, -1, 1, -1, 1, -1, 1),
+                             F32(1, db, 0.1f, 0.2f, 0.3f), &y, &err),
+                     ONYX_OK);
     assert_f32(y, 3, dx, (const float[]){-0.1f, 1, -0.2f, 1, -0.3f, 1});
 }
 END_TEST
@@ -720,38 +694,38 @@ START_TEST(test_compare_values) {
     int64_t d[1] = {4}, d23[2] = {2, 3}, d3[1] = {3};
     const float a[4] = {1, NAN, 3, -0.0f};
     const float b[4] = {1, NAN, 2, 0.0f};
-    ck_assert_int_eq(run2("Equal", 13, F32(1, d, a[0], a[1], a[2], a[3]),
-                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+    ck_assert_int_eq(tu_run2("Equal", 13, F32(1, d, a[0], a[1], a[2], a[3]),
+                             F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 0, 1});
-    ck_assert_int_eq(run2("Less", 9, F32(1, d, a[0], a[1], a[2], a[3]),
-                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 0, 1});
+    ck_assert_int_eq(tu_run2("Less", 9, F32(1, d, a[0], a[1], a[2], a[3]),
+                             F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 0, 0});
-    ck_assert_int_eq(run2("Greater", 13, F32(1, d, a[0], a[1], a[2], a[3]),
-                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 0, 0});
+    ck_assert_int_eq(tu_run2("Greater", 13, F32(1, d, a[0], a[1], a[2], a[3]),
+                             F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 0});
-    ck_assert_int_eq(run2("GreaterOrEqual", 16, F32(1, d, a[0], a[1], a[2], a[3]),
-                          F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 0});
+    ck_assert_int_eq(tu_run2("GreaterOrEqual", 16, F32(1, d, a[0], a[1], a[2], a[3]),
+                             F32(1, d, b[0], b[1], b[2], b[3]), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 1, 1});
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 1, 1});
     /* int64 with broadcasting */
-    ck_assert_int_eq(run2("LessOrEqual", 12,
-                          TEN(ONYX_DTYPE_INT64, int64_t, 2, d23, 1, 2, 3, 4, 5, 6),
-                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d3, 1, 5, 2), &y, &err),
+    ck_assert_int_eq(tu_run2("LessOrEqual", 12,
+                             TEN(ONYX_DTYPE_INT64, int64_t, 2, d23, 1, 2, 3, 4, 5, 6),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d3, 1, 5, 2), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 2, d23, (const uint8_t[]){1, 1, 0, 0, 1, 0});
-    ck_assert_int_eq(run2("Equal", 11, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
-                          TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 2, d23, (const uint8_t[]){1, 1, 0, 0, 1, 0});
+    ck_assert_int_eq(tu_run2("Equal", 11, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
+                             TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 0, 1});
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 0, 1});
     /* Less has no bool form; mixed dtypes are refused */
-    ck_assert_int_eq(run2("Less", 13, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
-                          TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
+    ck_assert_int_eq(tu_run2("Less", 13, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 0, 1, 0, 1),
+                             TEN(ONYX_DTYPE_BOOL, uint8_t, 0, NULL, 1), &y, &err),
                      ONYX_TYPE_MISMATCH);
-    ck_assert_int_eq(run2("Equal", 13, F32(1, d, 1, 2, 3, 4),
-                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
+    ck_assert_int_eq(tu_run2("Equal", 13, F32(1, d, 1, 2, 3, 4),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 1, 2, 3, 4), &y, &err),
                      ONYX_TYPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "has dtype int64 but input 0"), "%s", err.msg);
 }
@@ -765,23 +739,25 @@ START_TEST(test_where_broadcast) {
     onyx_tensor *in[3] = {TEN(ONYX_DTYPE_BOOL, uint8_t, 2, dc, 1, 0),
                           TEN(ONYX_DTYPE_INT64, int64_t, 1, dx, 1, 2, 3),
                           TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, -1)};
-    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 2, dy, (const int64_t[]){1, 2, 3, -1, -1, -1});
+    ck_assert_int_eq(tu_run_node(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 2, dy, (const int64_t[]){1, 2, 3, -1, -1, -1});
     int64_t d4[1] = {4};
     in[0] = TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d4, 1, 0, 0, 1);
     in[1] = F32(1, d4, 1, 2, 3, 4);
     in[2] = F32(1, d4, -1, -2, -3, -4);
-    ck_assert_int_eq(run_n(tu_node_new("Where", 9, 3, 1), 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Where", 9, 3, 1), 3, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d4, (const float[]){1, -2, -3, 4});
     /* the condition must be bool; X and Y must agree */
     in[0] = F32(1, d4, 1, 0, 0, 1);
     in[1] = F32(1, d4, 1, 2, 3, 4);
     in[2] = F32(1, d4, -1, -2, -3, -4);
-    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err),
+                     ONYX_TYPE_MISMATCH);
     in[0] = TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d4, 1, 0, 0, 1);
     in[1] = F32(1, d4, 1, 2, 3, 4);
     in[2] = TEN(ONYX_DTYPE_INT32, int32_t, 1, d4, 1, 2, 3, 4);
-    ck_assert_int_eq(run_n(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err), ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Where", 16, 3, 1), 3, in, &y, &err),
+                     ONYX_TYPE_MISMATCH);
 }
 END_TEST
 
@@ -789,23 +765,23 @@ START_TEST(test_binary_errors) {
     onyx_tensor *y = NULL;
     onyxi_err err;
     int64_t d3[1] = {3}, d4[1] = {4};
-    ck_assert_int_eq(run2("Add", 14, F32(1, d3, 1, 2, 3), F32(1, d4, 1, 2, 3, 4), &y, &err),
+    ck_assert_int_eq(tu_run2("Add", 14, F32(1, d3, 1, 2, 3), F32(1, d4, 1, 2, 3, 4), &y, &err),
                      ONYX_SHAPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "do not broadcast: 3 versus 4"), "%s", err.msg);
-    ck_assert_int_eq(run2("Add", 14, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1),
-                          TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1), &y, &err),
+    ck_assert_int_eq(tu_run2("Add", 14, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1),
+                             TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d3, 1, 0, 1), &y, &err),
                      ONYX_TYPE_MISMATCH);
     ck_assert_msg(strstr(err.msg, "dtype bool, which Add does not support"), "%s", err.msg);
-    ck_assert_int_eq(run2("Mul", 14, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL),
-                          tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL), &y, &err),
+    ck_assert_int_eq(tu_run2("Mul", 14, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL),
+                             tu_tensor(ONYX_DTYPE_FLOAT16, 1, d3, NULL), &y, &err),
                      ONYX_UNSUPPORTED);
     ck_assert_msg(strstr(err.msg, "float16"), "%s", err.msg);
-    ck_assert_int_eq(run2("Sub", 14, F32(1, d3, 1, 2, 3),
-                          TEN(ONYX_DTYPE_INT32, int32_t, 1, d3, 1, 2, 3), &y, &err),
+    ck_assert_int_eq(tu_run2("Sub", 14, F32(1, d3, 1, 2, 3),
+                             TEN(ONYX_DTYPE_INT32, int32_t, 1, d3, 1, 2, 3), &y, &err),
                      ONYX_TYPE_MISMATCH);
     ck_assert_ptr_null(y);
     /* an opset before the first supported version */
-    ck_assert_int_eq(run2("Add", 5, F32(1, d3, 1, 2, 3), F32(1, d3, 1, 2, 3), &y, &err),
+    ck_assert_int_eq(tu_run2("Add", 5, F32(1, d3, 1, 2, 3), F32(1, d3, 1, 2, 3), &y, &err),
                      ONYX_UNSUPPORTED);
 }
 END_TEST
@@ -817,7 +793,7 @@ static onyx_status run_cast(int64_t opset, onyx_dtype to, onyx_tensor *x, onyx_t
     onyxi_node *n = tu_node_new("Cast", opset, 1, 1);
     tu_attr_int(n, "to", to);
     onyx_tensor *in[1] = {x};
-    return run_n(n, 1, in, y, err);
+    return tu_run_node(n, 1, in, y, err);
 }
 
 START_TEST(test_cast_float_to_int) {
@@ -829,23 +805,23 @@ START_TEST(test_cast_float_to_int) {
                               F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 3e9f, -0.5f, 7), &y,
                               &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d,
-                 (const int32_t[]){-1, 2, 0, INT32_MAX, INT32_MIN, INT32_MAX, 0, 7});
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d,
+                    (const int32_t[]){-1, 2, 0, INT32_MAX, INT32_MIN, INT32_MAX, 0, 7});
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_UINT8,
                               F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 300, 255.9f, 7), &y,
                               &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){0, 2, 0, 255, 0, 255, 255, 7});
+    tu_assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){0, 2, 0, 255, 0, 255, 255, 7});
     ck_assert_int_eq(run_cast(6, ONYX_DTYPE_INT64,
                               F32(1, d, -1.7f, 2.9f, NAN, INFINITY, -INFINITY, 3e9f, 1e19f, 7), &y,
                               &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d,
-                 (const int64_t[]){-1, 2, 0, INT64_MAX, INT64_MIN, 3000000000, INT64_MAX, 7});
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d,
+                    (const int64_t[]){-1, 2, 0, INT64_MAX, INT64_MIN, 3000000000, INT64_MAX, 7});
     ck_assert_int_eq(
         run_cast(13, ONYX_DTYPE_BOOL, F32(1, d, 0, -0.0f, NAN, 1, -1, 0.5f, 0, 2), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 1, 1, 1, 0, 1});
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 0, 1, 1, 1, 1, 0, 1});
 }
 END_TEST
 
@@ -858,28 +834,28 @@ START_TEST(test_cast_int_conversions) {
                               TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 4294967297LL, -1, INT64_MIN, 5),
                               &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, -1, 0, 5});
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, -1, 0, 5});
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT32,
                               TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 16777217, -3, 0, 1LL << 40), &y,
                               &err),
                      ONYX_OK);
     /* 2^24 + 1 rounds to even: 2^24 */
-    assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d,
-                 (const float[]){16777216.0f, -3, 0, 1099511627776.0f});
+    tu_assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d,
+                    (const float[]){16777216.0f, -3, 0, 1099511627776.0f});
     ck_assert_int_eq(
         run_cast(13, ONYX_DTYPE_INT64, TEN(ONYX_DTYPE_BOOL, uint8_t, 1, d, 1, 0, 1, 0), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 0, 1, 0});
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, 0, 1, 0});
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_INT64,
                               TEN(ONYX_DTYPE_UINT64, uint64_t, 1, d, UINT64_MAX, 1, 0, 7), &y,
                               &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){-1, 1, 0, 7});
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){-1, 1, 0, 7});
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT64,
                               TEN(ONYX_DTYPE_UINT64, uint64_t, 1, d, UINT64_MAX, 1, 0, 7), &y,
                               &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_FLOAT64, 1, d, (const double[]){18446744073709551616.0, 1, 0, 7});
+    tu_assert_exact(y, ONYX_DTYPE_FLOAT64, 1, d, (const double[]){18446744073709551616.0, 1, 0, 7});
 }
 END_TEST
 
@@ -937,12 +913,13 @@ START_TEST(test_cast_bfloat16) {
     ck_assert_int_eq(
         run_cast(13, ONYX_DTYPE_BFLOAT16, tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, in), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BFLOAT16, 1, d, (const uint16_t[]){0x3EF6, 0x3F80, 0x3F82, 0x7F80});
+    tu_assert_exact(y, ONYX_DTYPE_BFLOAT16, 1, d,
+                    (const uint16_t[]){0x3EF6, 0x3F80, 0x3F82, 0x7F80});
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_FLOAT32,
                               TEN(ONYX_DTYPE_BFLOAT16, uint16_t, 1, d, 0x3F80, 0xC000, 0x7F80, 0),
                               &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d, (const float[]){1, -2, INFINITY, 0});
+    tu_assert_exact(y, ONYX_DTYPE_FLOAT32, 1, d, (const float[]){1, -2, INFINITY, 0});
 }
 END_TEST
 
@@ -951,15 +928,16 @@ START_TEST(test_cast_like_and_errors) {
     onyxi_err err;
     int64_t d[1] = {3};
     onyx_tensor *in[2] = {F32(1, d, 1.5f, -2.5f, 3), TEN(ONYX_DTYPE_INT64, int64_t, 0, NULL, 0)};
-    ck_assert_int_eq(run_n(tu_node_new("CastLike", 15, 2, 1), 2, in, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, -2, 3});
+    ck_assert_int_eq(tu_run_node(tu_node_new("CastLike", 15, 2, 1), 2, in, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){1, -2, 3});
     /* strings are not supported either way */
     ck_assert_int_eq(run_cast(13, ONYX_DTYPE_STRING, F32(1, d, 1, 2, 3), &y, &err),
                      ONYX_UNSUPPORTED);
     ck_assert_msg(strstr(err.msg, "string"), "%s", err.msg);
     /* 'to' is required and must be a dtype */
     onyx_tensor *in1[1] = {F32(1, d, 1, 2, 3)};
-    ck_assert_int_eq(run_n(tu_node_new("Cast", 13, 1, 1), 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Cast", 13, 1, 1), 1, in1, &y, &err),
+                     ONYX_INVALID_MODEL);
     ck_assert_msg(strstr(err.msg, "'to'"), "%s", err.msg);
     ck_assert_int_eq(run_cast(13, (onyx_dtype)99, F32(1, d, 1, 2, 3), &y, &err),
                      ONYX_INVALID_MODEL);
@@ -968,13 +946,13 @@ START_TEST(test_cast_like_and_errors) {
     tu_attr_int(n, "to", ONYX_DTYPE_INT32);
     tu_attr_int(n, "saturate", 1);
     in1[0] = F32(1, d, 1, 2, 3);
-    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 1, in1, &y, &err), ONYX_INVALID_MODEL);
     n = tu_node_new("Cast", 19, 1, 1);
     tu_attr_int(n, "to", ONYX_DTYPE_INT32);
     tu_attr_int(n, "saturate", 1);
     in1[0] = F32(1, d, 1, 2, 3);
-    ck_assert_int_eq(run_n(n, 1, in1, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, 2, 3});
+    ck_assert_int_eq(tu_run_node(n, 1, in1, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){1, 2, 3});
 }
 END_TEST
 

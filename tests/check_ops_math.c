@@ -11,40 +11,6 @@
 #define F32(rank, dims, ...) tu_tensor(ONYX_DTYPE_FLOAT32, rank, dims, (const float[]){__VA_ARGS__})
 #define TEN(dt, T, rank, dims, ...) tu_tensor(dt, rank, dims, (const T[]){__VA_ARGS__})
 
-/* Runs node n (freed here) on n_in inputs (freed here) into y[0..]. */
-static onyx_status run_node(onyxi_node *n, int n_in, onyx_tensor **in, onyx_tensor **y,
-                            onyxi_err *err) {
-    onyx_status rc = tu_run_op(n, in, y, NULL, err);
-    for (int k = 0; k < n_in; k++)
-        tu_tensor_free(in[k]);
-    tu_node_free(n);
-    return rc;
-}
-
-static onyx_status run1(const char *op, int64_t opset, onyx_tensor *x, onyx_tensor **y,
-                        onyxi_err *err) {
-    onyx_tensor *in[1] = {x};
-    return run_node(tu_node_new(op, opset, 1, 1), 1, in, y, err);
-}
-
-static onyx_status run2(const char *op, int64_t opset, onyx_tensor *a, onyx_tensor *b,
-                        onyx_tensor **y, onyxi_err *err) {
-    onyx_tensor *in[2] = {a, b};
-    return run_node(tu_node_new(op, opset, 2, 1), 2, in, y, err);
-}
-
-/* y has dtype dt, shape dims and exactly the bytes of want; frees y. */
-static void assert_exact(onyx_tensor *y, onyx_dtype dt, int rank, const int64_t *dims,
-                         const void *want) {
-    ck_assert_ptr_nonnull(y);
-    ck_assert_int_eq(y->dtype, dt);
-    ck_assert_int_eq(y->rank, rank);
-    for (int i = 0; i < rank; i++)
-        ck_assert_int_eq(y->dims[i], dims[i]);
-    ck_assert_mem_eq(y->data, want, (size_t)onyxi_shape_count(rank, dims) * onyxi_dtype_size(dt));
-    tu_tensor_free(y);
-}
-
 static void assert_f32(onyx_tensor *y, int rank, const int64_t *dims, const float *want) {
     tu_assert_floats(y, rank, dims, want, 1e-7, 1e-6);
     tu_tensor_free(y);
@@ -58,7 +24,7 @@ START_TEST(test_max_three_inputs_broadcast) {
     onyx_tensor *in[3] = {F32(2, d21, 1, 5), F32(1, d3, 0, 3, 6), F32(1, d1, 2)};
     onyx_tensor *y[1];
     onyxi_err err;
-    ck_assert_int_eq(run_node(tu_node_new("Max", 13, 3, 1), 3, in, y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Max", 13, 3, 1), 3, in, y, &err), ONYX_OK);
     assert_f32(y[0], 2, d23, (const float[]){2, 3, 6, 5, 5, 6});
 }
 END_TEST
@@ -67,7 +33,7 @@ START_TEST(test_min_nan_propagates) {
     int64_t d[1] = {3};
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run2("Min", 13, F32(1, d, NAN, 1, 4), F32(1, d, 0, NAN, 2), &y, &err),
+    ck_assert_int_eq(tu_run2("Min", 13, F32(1, d, NAN, 1, 4), F32(1, d, 0, NAN, 2), &y, &err),
                      ONYX_OK);
     assert_f32(y, 1, d, (const float[]){NAN, NAN, 2});
 }
@@ -77,17 +43,17 @@ START_TEST(test_max_int_from_opset_12) {
     int64_t d[2] = {1, 3};
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run2("Max", 12, TEN(ONYX_DTYPE_INT32, int32_t, 2, d, -7, 8, 0),
-                          TEN(ONYX_DTYPE_INT32, int32_t, 2, d, -9, 9, -1), &y, &err),
+    ck_assert_int_eq(tu_run2("Max", 12, TEN(ONYX_DTYPE_INT32, int32_t, 2, d, -7, 8, 0),
+                             TEN(ONYX_DTYPE_INT32, int32_t, 2, d, -9, 9, -1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 2, d, (const int32_t[]){-7, 9, 0});
-    ck_assert_int_eq(run2("Min", 13, TEN(ONYX_DTYPE_UINT64, uint64_t, 2, d, 1, UINT64_MAX, 5),
-                          TEN(ONYX_DTYPE_UINT64, uint64_t, 2, d, 2, 3, 5), &y, &err),
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 2, d, (const int32_t[]){-7, 9, 0});
+    ck_assert_int_eq(tu_run2("Min", 13, TEN(ONYX_DTYPE_UINT64, uint64_t, 2, d, 1, UINT64_MAX, 5),
+                             TEN(ONYX_DTYPE_UINT64, uint64_t, 2, d, 2, 3, 5), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT64, 2, d, (const uint64_t[]){1, 3, 5});
+    tu_assert_exact(y, ONYX_DTYPE_UINT64, 2, d, (const uint64_t[]){1, 3, 5});
     /* before 12 only float types */
-    ck_assert_int_eq(run2("Max", 8, TEN(ONYX_DTYPE_INT32, int32_t, 2, d, 1, 2, 3),
-                          TEN(ONYX_DTYPE_INT32, int32_t, 2, d, 1, 2, 3), &y, &err),
+    ck_assert_int_eq(tu_run2("Max", 8, TEN(ONYX_DTYPE_INT32, int32_t, 2, d, 1, 2, 3),
+                             TEN(ONYX_DTYPE_INT32, int32_t, 2, d, 1, 2, 3), &y, &err),
                      ONYX_TYPE_MISMATCH);
 }
 END_TEST
@@ -97,20 +63,20 @@ START_TEST(test_sum_mean_values) {
     onyx_tensor *y[1];
     onyxi_err err;
     onyx_tensor *in[3] = {F32(1, d, 1, 2), F32(1, s, 10), F32(1, d, 100, 200)};
-    ck_assert_int_eq(run_node(tu_node_new("Sum", 8, 3, 1), 3, in, y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Sum", 8, 3, 1), 3, in, y, &err), ONYX_OK);
     assert_f32(y[0], 1, d, (const float[]){111, 212});
     onyx_tensor *in2[3] = {F32(1, d, 1, 2), F32(1, s, 10), F32(1, d, 100, 200)};
-    ck_assert_int_eq(run_node(tu_node_new("Mean", 13, 3, 1), 3, in2, y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Mean", 13, 3, 1), 3, in2, y, &err), ONYX_OK);
     assert_f32(y[0], 1, d, (const float[]){37, 212.0f / 3});
     /* one input: a copy */
-    ck_assert_int_eq(run1("Sum", 13, F32(1, d, -1, 4), &y[0], &err), ONYX_OK);
+    ck_assert_int_eq(tu_run1("Sum", 13, F32(1, d, -1, 4), &y[0], &err), ONYX_OK);
     assert_f32(y[0], 1, d, (const float[]){-1, 4});
     /* float64 */
     onyx_tensor *yd;
-    ck_assert_int_eq(run2("Mean", 13, TEN(ONYX_DTYPE_FLOAT64, double, 1, d, 1, 2),
-                          TEN(ONYX_DTYPE_FLOAT64, double, 1, d, 2, 5), &yd, &err),
+    ck_assert_int_eq(tu_run2("Mean", 13, TEN(ONYX_DTYPE_FLOAT64, double, 1, d, 1, 2),
+                             TEN(ONYX_DTYPE_FLOAT64, double, 1, d, 2, 5), &yd, &err),
                      ONYX_OK);
-    assert_exact(yd, ONYX_DTYPE_FLOAT64, 1, d, (const double[]){1.5, 3.5});
+    tu_assert_exact(yd, ONYX_DTYPE_FLOAT64, 1, d, (const double[]){1.5, 3.5});
 }
 END_TEST
 
@@ -118,17 +84,18 @@ START_TEST(test_variadic_errors) {
     int64_t d2[1] = {2}, d3[1] = {3};
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run2("Sum", 13, F32(1, d2, 1, 2), F32(1, d3, 1, 2, 3), &y, &err),
+    ck_assert_int_eq(tu_run2("Sum", 13, F32(1, d2, 1, 2), F32(1, d3, 1, 2, 3), &y, &err),
                      ONYX_SHAPE_MISMATCH);
-    ck_assert_int_eq(
-        run2("Max", 13, F32(1, d2, 1, 2), TEN(ONYX_DTYPE_FLOAT64, double, 1, d2, 1, 2), &y, &err),
-        ONYX_TYPE_MISMATCH);
-    ck_assert_int_eq(run2("Sum", 13, TEN(ONYX_DTYPE_INT64, int64_t, 1, d2, 1, 2),
-                          TEN(ONYX_DTYPE_INT64, int64_t, 1, d2, 1, 2), &y, &err),
+    ck_assert_int_eq(tu_run2("Max", 13, F32(1, d2, 1, 2),
+                             TEN(ONYX_DTYPE_FLOAT64, double, 1, d2, 1, 2), &y, &err),
                      ONYX_TYPE_MISMATCH);
-    ck_assert_int_eq(run1("Mean", 13, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d2, NULL), &y, &err),
+    ck_assert_int_eq(tu_run2("Sum", 13, TEN(ONYX_DTYPE_INT64, int64_t, 1, d2, 1, 2),
+                             TEN(ONYX_DTYPE_INT64, int64_t, 1, d2, 1, 2), &y, &err),
+                     ONYX_TYPE_MISMATCH);
+    ck_assert_int_eq(tu_run1("Mean", 13, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d2, NULL), &y, &err),
                      ONYX_UNSUPPORTED);
-    ck_assert_int_eq(run_node(tu_node_new("Max", 13, 0, 1), 0, NULL, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Max", 13, 0, 1), 0, NULL, &y, &err),
+                     ONYX_INVALID_MODEL);
 }
 END_TEST
 
@@ -139,13 +106,13 @@ START_TEST(test_logic_broadcast) {
     onyx_tensor *y;
     onyxi_err err;
 #define B(rank, dims, ...) TEN(ONYX_DTYPE_BOOL, uint8_t, rank, dims, __VA_ARGS__)
-    ck_assert_int_eq(run2("And", 7, B(2, d22, 0, 1, 1, 1), B(1, d2, 1, 0), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){0, 0, 1, 0});
-    ck_assert_int_eq(run2("Or", 7, B(2, d22, 0, 1, 0, 0), B(1, d2, 0, 0), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){0, 1, 0, 0});
-    ck_assert_int_eq(run2("Xor", 7, B(2, d22, 0, 1, 1, 0), B(1, d2, 1, 1), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){1, 0, 0, 1});
-    ck_assert_int_eq(run2("And", 7, F32(1, d2, 1, 0), F32(1, d2, 1, 1), &y, &err),
+    ck_assert_int_eq(tu_run2("And", 7, B(2, d22, 0, 1, 1, 1), B(1, d2, 1, 0), &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){0, 0, 1, 0});
+    ck_assert_int_eq(tu_run2("Or", 7, B(2, d22, 0, 1, 0, 0), B(1, d2, 0, 0), &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){0, 1, 0, 0});
+    ck_assert_int_eq(tu_run2("Xor", 7, B(2, d22, 0, 1, 1, 0), B(1, d2, 1, 1), &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 2, d22, (const uint8_t[]){1, 0, 0, 1});
+    ck_assert_int_eq(tu_run2("And", 7, F32(1, d2, 1, 0), F32(1, d2, 1, 1), &y, &err),
                      ONYX_TYPE_MISMATCH);
 #undef B
 }
@@ -156,7 +123,7 @@ static onyx_status run_mod(int64_t fmod_attr, onyx_tensor *a, onyx_tensor *b, on
     onyxi_node *n = tu_node_new("Mod", 13, 2, 1);
     if (fmod_attr >= 0) tu_attr_int(n, "fmod", fmod_attr);
     onyx_tensor *in[2] = {a, b};
-    return run_node(n, 2, in, y, err);
+    return tu_run_node(n, 2, in, y, err);
 }
 
 START_TEST(test_mod_integer_signs) {
@@ -167,17 +134,17 @@ START_TEST(test_mod_integer_signs) {
     ck_assert_int_eq(run_mod(-1, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, -4, 4, -4, 7, 5, INT32_MIN),
                              TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 3, -3, -3, 0, 5, -1), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){2, -2, -1, 0, 0, 0});
+    tu_assert_exact(y, ONYX_DTYPE_INT32, 1, d, (const int32_t[]){2, -2, -1, 0, 0, 0});
     /* fmod = 1: C's truncated remainder, the dividend's sign */
     ck_assert_int_eq(run_mod(1, TEN(ONYX_DTYPE_INT64, int64_t, 1, d, -4, 4, -4, 7, 5, 9),
                              TEN(ONYX_DTYPE_INT64, int64_t, 1, d, 3, -3, -3, 0, 5, 4), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){-1, 1, -1, 0, 0, 1});
+    tu_assert_exact(y, ONYX_DTYPE_INT64, 1, d, (const int64_t[]){-1, 1, -1, 0, 0, 1});
     int64_t d2[1] = {2};
     ck_assert_int_eq(run_mod(0, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d2, 200, 7),
                              TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d2, 7, 0), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT8, 1, d2, (const uint8_t[]){4, 0});
+    tu_assert_exact(y, ONYX_DTYPE_UINT8, 1, d2, (const uint8_t[]){4, 0});
 }
 END_TEST
 
@@ -202,7 +169,7 @@ static onyx_status run_shift(const char *dir, onyx_tensor *a, onyx_tensor *b, on
     onyxi_node *n = tu_node_new("BitShift", 11, 2, 1);
     if (dir) tu_attr_string(n, "direction", dir);
     onyx_tensor *in[2] = {a, b};
-    return run_node(n, 2, in, y, err);
+    return tu_run_node(n, 2, in, y, err);
 }
 
 START_TEST(test_bitshift) {
@@ -213,12 +180,12 @@ START_TEST(test_bitshift) {
                                TEN(ONYX_DTYPE_UINT8, uint8_t, 1, d, 1, 2, 1, 8), &y, &err),
                      ONYX_OK);
     /* 255 << 1 wraps to 254; a shift by the full width gives 0 */
-    assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){2, 12, 254, 0});
+    tu_assert_exact(y, ONYX_DTYPE_UINT8, 1, d, (const uint8_t[]){2, 12, 254, 0});
     ck_assert_int_eq(run_shift("RIGHT",
                                TEN(ONYX_DTYPE_UINT64, uint64_t, 1, d, 16, 4, 1, UINT64_MAX),
                                TEN(ONYX_DTYPE_UINT64, uint64_t, 1, s, 2), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_UINT64, 1, d, (const uint64_t[]){4, 1, 0, UINT64_MAX >> 2});
+    tu_assert_exact(y, ONYX_DTYPE_UINT64, 1, d, (const uint64_t[]){4, 1, 0, UINT64_MAX >> 2});
     ck_assert_int_eq(run_shift(NULL, TEN(ONYX_DTYPE_UINT8, uint8_t, 1, s, 1),
                                TEN(ONYX_DTYPE_UINT8, uint8_t, 1, s, 1), &y, &err),
                      ONYX_INVALID_MODEL);
@@ -238,15 +205,15 @@ START_TEST(test_round_half_even) {
     onyx_tensor *y;
     onyxi_err err;
     ck_assert_int_eq(
-        run1("Round", 11, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
+        tu_run1("Round", 11, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
         ONYX_OK);
     assert_f32(y, 1, d, (const float[]){0, 2, 2, -0.0f, -2, 2, -3});
     ck_assert_int_eq(
-        run1("Floor", 6, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
+        tu_run1("Floor", 6, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
         ONYX_OK);
     assert_f32(y, 1, d, (const float[]){0, 1, 2, -1, -2, 2, -3});
     ck_assert_int_eq(
-        run1("Ceil", 13, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
+        tu_run1("Ceil", 13, F32(1, d, 0.5f, 1.5f, 2.5f, -0.5f, -1.5f, 2.3f, -2.7f), &y, &err),
         ONYX_OK);
     assert_f32(y, 1, d, (const float[]){1, 2, 3, -0.0f, -1, 3, -2});
 }
@@ -261,7 +228,7 @@ START_TEST(test_trig_values) {
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         onyx_tensor *y;
         onyxi_err err;
-        ck_assert_int_eq(run1(ops[i], 9, tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, x), &y, &err),
+        ck_assert_int_eq(tu_run1(ops[i], 9, tu_tensor(ONYX_DTYPE_FLOAT32, 1, d, x), &y, &err),
                          ONYX_OK);
         float want[3];
         for (int k = 0; k < 3; k++)
@@ -270,7 +237,7 @@ START_TEST(test_trig_values) {
     }
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run1("Acosh", 9, F32(1, d, 1, 2, 0.5f), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run1("Acosh", 9, F32(1, d, 1, 2, 0.5f), &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){0, 1.3169579f, NAN});
 }
 END_TEST
@@ -280,7 +247,7 @@ static onyx_status run1_attr(const char *op, int64_t opset, const char *attr, fl
     onyxi_node *n = tu_node_new(op, opset, 1, 1);
     if (attr) tu_attr_float(n, attr, v);
     onyx_tensor *in[1] = {x};
-    return run_node(n, 1, in, y, err);
+    return tu_run_node(n, 1, in, y, err);
 }
 
 START_TEST(test_activations) {
@@ -294,14 +261,14 @@ START_TEST(test_activations) {
     ck_assert_int_eq(
         run1_attr("ThresholdedRelu", 10, NULL, 0, F32(1, d, -3, 1, 2, 0.5f, 9), &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){0, 0, 2, 0, 9});
-    ck_assert_int_eq(run1("Softsign", 1, F32(1, d, -3, -1, 0, 1, 4), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run1("Softsign", 1, F32(1, d, -3, -1, 0, 1, 4), &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-0.75f, -0.5f, 0, 0.5f, 0.8f});
     /* Shrink: lambd 1.5, bias 0.5 */
     onyxi_node *n = tu_node_new("Shrink", 9, 1, 1);
     tu_attr_float(n, "lambd", 1.5f);
     tu_attr_float(n, "bias", 0.5f);
     onyx_tensor *in[1] = {F32(1, d, -2, -1.5f, 0, 1.6f, 3)};
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-1.5f, 0, 0, 1.1f, 2.5f});
     /* Celu alpha 2: 2 * (e^(x/2) - 1) below 0 */
     ck_assert_int_eq(run1_attr("Celu", 12, "alpha", 2.0f, F32(1, d, -2, -1, 0, 1, 3), &y, &err),
@@ -310,10 +277,10 @@ START_TEST(test_activations) {
     ck_assert_int_eq(run1_attr("Celu", 12, "alpha", 0.0f, F32(1, d, 1, 1, 1, 1, 1), &y, &err),
                      ONYX_INVALID_MODEL);
     /* Mish: x * tanh(ln(1 + e^x)); Mish(1) = 0.86509839 */
-    ck_assert_int_eq(run1("Mish", 18, F32(1, d, -100, -1, 0, 1, 50), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run1("Mish", 18, F32(1, d, -100, -1, 0, 1, 50), &y, &err), ONYX_OK);
     assert_f32(y, 1, d,
                (const float[]){-100 * tanhf(log1pf(expf(-100))), -0.30340144f, 0, 0.86509839f, 50});
-    ck_assert_int_eq(run1("Mish", 17, F32(1, d, 1, 1, 1, 1, 1), &y, &err), ONYX_UNSUPPORTED);
+    ck_assert_int_eq(tu_run1("Mish", 17, F32(1, d, 1, 1, 1, 1, 1), &y, &err), ONYX_UNSUPPORTED);
 }
 END_TEST
 
@@ -321,24 +288,24 @@ START_TEST(test_sign_isnan_isinf) {
     int64_t d[1] = {5};
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run1("Sign", 13, F32(1, d, -2.5f, -0.0f, 0, 3, NAN), &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run1("Sign", 13, F32(1, d, -2.5f, -0.0f, 0, 3, NAN), &y, &err), ONYX_OK);
     assert_f32(y, 1, d, (const float[]){-1, -0.0f, 0, 1, NAN});
     ck_assert_int_eq(
-        run1("Sign", 9, TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -1, 0, 1, 127), &y, &err),
+        tu_run1("Sign", 9, TEN(ONYX_DTYPE_INT8, int8_t, 1, d, -128, -1, 0, 1, 127), &y, &err),
         ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-1, -1, 0, 1, 1});
-    ck_assert_int_eq(run1("IsNaN", 13, F32(1, d, NAN, INFINITY, 0, -NAN, 1), &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 0, 1, 0});
+    tu_assert_exact(y, ONYX_DTYPE_INT8, 1, d, (const int8_t[]){-1, -1, 0, 1, 1});
+    ck_assert_int_eq(tu_run1("IsNaN", 13, F32(1, d, NAN, INFINITY, 0, -NAN, 1), &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){1, 0, 0, 1, 0});
     onyxi_node *n = tu_node_new("IsInf", 10, 1, 1);
     tu_attr_int(n, "detect_negative", 0);
     onyx_tensor *in[1] = {F32(1, d, NAN, INFINITY, -INFINITY, 0, 1e38f)};
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 0, 0, 0});
-    ck_assert_int_eq(run1("IsInf", 10, F32(1, d, NAN, INFINITY, -INFINITY, 0, 1e38f), &y, &err),
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 0, 0, 0});
+    ck_assert_int_eq(tu_run1("IsInf", 10, F32(1, d, NAN, INFINITY, -INFINITY, 0, 1e38f), &y, &err),
                      ONYX_OK);
-    assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 1, 0, 0});
+    tu_assert_exact(y, ONYX_DTYPE_BOOL, 1, d, (const uint8_t[]){0, 1, 1, 0, 0});
     ck_assert_int_eq(
-        run1("IsNaN", 13, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2, 3, 4, 5), &y, &err),
+        tu_run1("IsNaN", 13, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2, 3, 4, 5), &y, &err),
         ONYX_TYPE_MISMATCH);
 }
 END_TEST
@@ -347,9 +314,9 @@ START_TEST(test_unary_dtype_errors) {
     int64_t d[1] = {2};
     onyx_tensor *y;
     onyxi_err err;
-    ck_assert_int_eq(run1("Sin", 7, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2), &y, &err),
+    ck_assert_int_eq(tu_run1("Sin", 7, TEN(ONYX_DTYPE_INT32, int32_t, 1, d, 1, 2), &y, &err),
                      ONYX_TYPE_MISMATCH);
-    ck_assert_int_eq(run1("Floor", 13, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d, NULL), &y, &err),
+    ck_assert_int_eq(tu_run1("Floor", 13, tu_tensor(ONYX_DTYPE_FLOAT16, 1, d, NULL), &y, &err),
                      ONYX_UNSUPPORTED);
     ck_assert(strstr(err.msg, "float16") != NULL);
 }

@@ -12,18 +12,6 @@
 #define F32(rank, dims, ...) tu_tensor(ONYX_DTYPE_FLOAT32, rank, dims, (const float[]){__VA_ARGS__})
 #define I64(rank, dims, ...) tu_tensor(ONYX_DTYPE_INT64, rank, dims, (const int64_t[]){__VA_ARGS__})
 
-/* Runs node n (freed here) on n_in inputs (freed here; NULL = absent) into y[0..]. */
-static onyx_status run_node(onyxi_node *n, int n_in, onyx_tensor **in, onyx_tensor **y,
-                            onyxi_err *err) {
-    for (int k = 0; k < n_in; k++)
-        if (!in[k]) tu_node_absent_input(n, k);
-    onyx_status rc = tu_run_op(n, in, y, NULL, err);
-    for (int k = 0; k < n_in; k++)
-        tu_tensor_free(in[k]);
-    tu_node_free(n);
-    return rc;
-}
-
 static void assert_f32(onyx_tensor *y, int rank, const int64_t *dims, const float *want) {
     tu_assert_floats(y, rank, dims, want, 1e-7, 1e-5);
     tu_tensor_free(y);
@@ -49,7 +37,7 @@ static onyx_status run_trilu(int upper, onyx_tensor *x, onyx_tensor *k, onyx_ten
     onyxi_node *n = tu_node_new("Trilu", 14, k ? 2 : 1, 1);
     if (upper >= 0) tu_attr_int(n, "upper", upper);
     onyx_tensor *in[2] = {x, k};
-    return run_node(n, k ? 2 : 1, in, y, err);
+    return tu_run_node(n, k ? 2 : 1, in, y, err);
 }
 
 START_TEST(test_trilu_upper_lower) {
@@ -85,7 +73,7 @@ static onyx_status run_cumsum(int excl, int rev, onyx_tensor *x, int64_t axis, o
     if (rev) tu_attr_int(n, "reverse", 1);
     int64_t s[1] = {1};
     onyx_tensor *in[2] = {x, I64(0, s, axis)};
-    return run_node(n, 2, in, y, err);
+    return tu_run_node(n, 2, in, y, err);
 }
 
 START_TEST(test_cumsum_modes) {
@@ -118,24 +106,24 @@ START_TEST(test_hardmax_versions) {
     onyxi_err err;
     /* opset 13: last axis; ties pick the first maximum */
     onyx_tensor *in[1] = {F32(3, d, 1, 3, 3, -1, -2, -5)};
-    ck_assert_int_eq(run_node(tu_node_new("Hardmax", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Hardmax", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 3, d, (const float[]){0, 1, 0, 1, 0, 0});
     /* opset 11, axis 0: coerced to [1, 6], one 1 over all six values */
     onyxi_node *n = tu_node_new("Hardmax", 11, 1, 1);
     tu_attr_int(n, "axis", 0);
     in[0] = F32(3, d, 1, 3, 3, -1, 7, -5);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 3, d, (const float[]){0, 0, 0, 0, 1, 0});
     /* opset 13, axis 0: per column */
     n = tu_node_new("Hardmax", 13, 1, 1);
     tu_attr_int(n, "axis", 0);
     in[0] = F32(3, d, 1, 3, 3, -1, 7, 3);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 3, d, (const float[]){1, 0, 1, 0, 1, 0});
     n = tu_node_new("Hardmax", 13, 1, 1);
     tu_attr_int(n, "axis", 3);
     in[0] = F32(3, d, 1, 3, 3, -1, 7, 3);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
 }
 END_TEST
 
@@ -147,23 +135,24 @@ START_TEST(test_onehot_axes) {
     onyxi_err err;
     /* -1 means depth - 1 (opset 11); 5 is out of range: all off */
     onyx_tensor *in[3] = {I64(1, d3, -1, 1, 5), F32(0, s, 3), F32(1, d2, 0, 9)};
-    ck_assert_int_eq(run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err), ONYX_OK);
     assert_f32(y, 2, o33, (const float[]){0, 0, 9, 0, 9, 0, 0, 0, 0});
     onyxi_node *n = tu_node_new("OneHot", 11, 3, 1);
     tu_attr_int(n, "axis", 0);
     in[0] = F32(1, d3, 0, 1, 2); /* float indices */
     in[1] = I64(1, s, 3);
     in[2] = I64(1, d2, 1, 2);
-    ck_assert_int_eq(run_node(n, 3, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 3, in, &y, &err), ONYX_OK);
     assert_i64(y, 2, o33, (const int64_t[]){2, 1, 1, 1, 2, 1, 1, 1, 2});
     in[0] = I64(1, d3, 0, 1, 2);
     in[1] = F32(0, s, -2);
     in[2] = F32(1, d2, 0, 1);
-    ck_assert_int_eq(run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err), ONYX_INVALID_ARG);
+    ck_assert_int_eq(tu_run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err),
+                     ONYX_INVALID_ARG);
     in[0] = I64(1, d3, 0, 1, 2);
     in[1] = F32(0, s, 2);
     in[2] = F32(1, d3, 0, 1, 2);
-    ck_assert_int_eq(run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err),
+    ck_assert_int_eq(tu_run_node(tu_node_new("OneHot", 11, 3, 1), 3, in, &y, &err),
                      ONYX_SHAPE_MISMATCH);
 }
 END_TEST
@@ -177,7 +166,7 @@ static onyx_status run_topk(int64_t opset, int largest, onyx_tensor *x, int64_t 
     if (opset < 10) tu_attr_int(n, "k", k);
     if (largest >= 0) tu_attr_int(n, "largest", largest);
     onyx_tensor *in[2] = {x, opset < 10 ? NULL : I64(1, s, k)};
-    return run_node(n, opset < 10 ? 1 : 2, in, y, err);
+    return tu_run_node(n, opset < 10 ? 1 : 2, in, y, err);
 }
 
 START_TEST(test_topk_ties_and_order) {
@@ -209,7 +198,7 @@ START_TEST(test_topk_inner_axis) {
     onyxi_node *n = tu_node_new("TopK", 11, 2, 2);
     tu_attr_int(n, "axis", 0);
     onyx_tensor *in[2] = {F32(2, d, 1, 6, 4, 5, 2, 9), I64(1, s, 2)};
-    ck_assert_int_eq(run_node(n, 2, in, y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 2, in, y, &err), ONYX_OK);
     assert_f32(y[0], 2, o, (const float[]){4, 9, 2, 6});
     assert_i64(y[1], 2, o, (const int64_t[]){1, 2, 2, 0});
 }
@@ -224,34 +213,34 @@ START_TEST(test_depth_space_modes) {
     onyxi_node *n = tu_node_new("DepthToSpace", 13, 1, 1);
     tu_attr_int(n, "blocksize", 2);
     onyx_tensor *in[1] = {F32(4, d8, 0, 1, 2, 3, 4, 5, 6, 7)};
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     /* DCR: y[c, i, j] = x[(i*2 + j)*2 + c] */
     assert_f32(y, 4, o, (const float[]){0, 2, 4, 6, 1, 3, 5, 7});
     n = tu_node_new("DepthToSpace", 11, 1, 1);
     tu_attr_int(n, "blocksize", 2);
     tu_attr_string(n, "mode", "CRD");
     in[0] = F32(4, d8, 0, 1, 2, 3, 4, 5, 6, 7);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 4, o, (const float[]){0, 1, 2, 3, 4, 5, 6, 7});
     /* SpaceToDepth inverts DCR */
     n = tu_node_new("SpaceToDepth", 13, 1, 1);
     tu_attr_int(n, "blocksize", 2);
     in[0] = F32(4, o, 0, 2, 4, 6, 1, 3, 5, 7);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 4, d8, (const float[]){0, 1, 2, 3, 4, 5, 6, 7});
     /* errors */
     n = tu_node_new("DepthToSpace", 1, 1, 1);
     tu_attr_int(n, "blocksize", 2);
     tu_attr_string(n, "mode", "CRD");
     in[0] = F32(4, d8, 0, 1, 2, 3, 4, 5, 6, 7);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
     n = tu_node_new("DepthToSpace", 13, 1, 1);
     tu_attr_int(n, "blocksize", 3);
     in[0] = F32(4, d8, 0, 1, 2, 3, 4, 5, 6, 7);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_SHAPE_MISMATCH);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_SHAPE_MISMATCH);
     n = tu_node_new("SpaceToDepth", 13, 1, 1);
     in[0] = F32(4, d8, 0, 1, 2, 3, 4, 5, 6, 7);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL); /* no blocksize */
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL); /* no blocksize */
 }
 END_TEST
 
@@ -265,23 +254,23 @@ START_TEST(test_compress_axis_and_flat) {
     tu_attr_int(n, "axis", -1);
     onyx_tensor *in[2] = {F32(2, d, 1, 2, 3, 4, 5, 6),
                           tu_tensor(ONYX_DTYPE_BOOL, 1, c3, (const uint8_t[]){1, 0, 1})};
-    ck_assert_int_eq(run_node(n, 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 2, o, (const float[]){1, 3, 4, 6});
     /* no axis: the flattened input; a shorter condition drops the rest */
     in[0] = F32(2, d, 1, 2, 3, 4, 5, 6);
     in[1] = tu_tensor(ONYX_DTYPE_BOOL, 1, c3, (const uint8_t[]){0, 1, 1});
-    ck_assert_int_eq(run_node(tu_node_new("Compress", 9, 2, 1), 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("Compress", 9, 2, 1), 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, c2, (const float[]){2, 3});
     n = tu_node_new("Compress", 9, 2, 1);
     tu_attr_int(n, "axis", -1);
     in[0] = F32(2, d, 1, 2, 3, 4, 5, 6);
     in[1] = tu_tensor(ONYX_DTYPE_BOOL, 1, c3, (const uint8_t[]){0, 1, 1});
-    ck_assert_int_eq(run_node(n, 2, in, &y, &err), ONYX_INVALID_MODEL); /* negative before 11 */
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_INVALID_MODEL); /* negative before 11 */
     n = tu_node_new("Compress", 11, 2, 1);
     tu_attr_int(n, "axis", 0);
     in[0] = F32(2, d, 1, 2, 3, 4, 5, 6);
     in[1] = tu_tensor(ONYX_DTYPE_BOOL, 1, c3, (const uint8_t[]){0, 1, 1});
-    ck_assert_int_eq(run_node(n, 2, in, &y, &err), ONYX_SHAPE_MISMATCH); /* 3 > 2 rows */
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_SHAPE_MISMATCH); /* 3 > 2 rows */
 }
 END_TEST
 
@@ -293,19 +282,19 @@ START_TEST(test_mvn_default_axes) {
     onyxi_err err;
     /* channel 0: [1, 3] -> mean 2, std 1; channel 1: constant -> 0 */
     onyx_tensor *in[1] = {F32(4, d, 1, 3, 2, 2)};
-    ck_assert_int_eq(run_node(tu_node_new("MeanVarianceNormalization", 13, 1, 1), 1, in, &y, &err),
-                     ONYX_OK);
+    ck_assert_int_eq(
+        tu_run_node(tu_node_new("MeanVarianceNormalization", 13, 1, 1), 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 4, d, (const float[]){-1, 1, 0, 0});
     /* axes [1]: across the channels at each position: [1, 2] and [3, 2] */
     onyxi_node *n = tu_node_new("MeanVarianceNormalization", 9, 1, 1);
     tu_attr_ints(n, "axes", 1, (const int64_t[]){1});
     in[0] = F32(4, d, 1, 3, 2, 2);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_OK);
     assert_f32(y, 4, d, (const float[]){-1, 1, 1, -1});
     n = tu_node_new("MeanVarianceNormalization", 13, 1, 1);
     tu_attr_ints(n, "axes", 2, (const int64_t[]){1, -3});
     in[0] = F32(4, d, 1, 3, 2, 2);
-    ck_assert_int_eq(run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 1, in, &y, &err), ONYX_INVALID_MODEL);
 }
 END_TEST
 
@@ -318,7 +307,7 @@ static onyx_status run_scatter(const char *op, int64_t opset, const char *red, i
     if (red) tu_attr_string(n, "reduction", red);
     if (axis) tu_attr_int(n, "axis", axis);
     onyx_tensor *in[3] = {d, i, u};
-    return run_node(n, 3, in, y, err);
+    return tu_run_node(n, 3, in, y, err);
 }
 
 START_TEST(test_scatter_elements_reductions) {
@@ -401,7 +390,7 @@ START_TEST(test_gather_nd_batch_dims) {
     onyx_tensor *y;
     onyxi_err err;
     onyx_tensor *in[2] = {F32(2, d, 0, 1, 2, 3), I64(2, i22, 0, 0, 1, -1)};
-    ck_assert_int_eq(run_node(tu_node_new("GatherND", 11, 2, 1), 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(tu_node_new("GatherND", 11, 2, 1), 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 1, o2, (const float[]){0, 3});
     /* batch_dims 1: data [2, 2, 2], indices [2, 1] -> [2, 2] */
     int64_t d3[3] = {2, 2, 2}, i21[2] = {2, 1};
@@ -409,21 +398,21 @@ START_TEST(test_gather_nd_batch_dims) {
     tu_attr_int(n, "batch_dims", 1);
     in[0] = F32(3, d3, 0, 1, 2, 3, 4, 5, 6, 7);
     in[1] = I64(2, i21, 1, 0);
-    ck_assert_int_eq(run_node(n, 2, in, &y, &err), ONYX_OK);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_OK);
     assert_f32(y, 2, d, (const float[]){2, 3, 4, 5});
     n = tu_node_new("GatherND", 11, 2, 1);
     tu_attr_int(n, "batch_dims", 1);
     in[0] = F32(3, d3, 0, 1, 2, 3, 4, 5, 6, 7);
     in[1] = I64(2, i21, 1, 0);
-    ck_assert_int_eq(run_node(n, 2, in, &y, &err), ONYX_INVALID_MODEL);
+    ck_assert_int_eq(tu_run_node(n, 2, in, &y, &err), ONYX_INVALID_MODEL);
     in[0] = F32(2, d, 0, 1, 2, 3);
     in[1] = I64(2, i22, 0, 2, 1, 1);
-    ck_assert_int_eq(run_node(tu_node_new("GatherND", 13, 2, 1), 2, in, &y, &err),
+    ck_assert_int_eq(tu_run_node(tu_node_new("GatherND", 13, 2, 1), 2, in, &y, &err),
                      ONYX_INVALID_ARG);
     int64_t i13[2] = {1, 3};
     in[0] = F32(2, d, 0, 1, 2, 3);
     in[1] = I64(2, i13, 0, 0, 0);
-    ck_assert_int_eq(run_node(tu_node_new("GatherND", 13, 2, 1), 2, in, &y, &err),
+    ck_assert_int_eq(tu_run_node(tu_node_new("GatherND", 13, 2, 1), 2, in, &y, &err),
                      ONYX_SHAPE_MISMATCH);
 }
 END_TEST

@@ -217,6 +217,45 @@ onyx_status tu_run_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **o
     return harness(n, inputs, outputs, impl, 1, err);
 }
 
+onyx_status tu_run_node(onyxi_node *n, int n_in, onyx_tensor **inputs, onyx_tensor **outputs,
+                        onyxi_err *err) {
+    for (int k = 0; k < n_in; k++)
+        if (!inputs[k]) tu_node_absent_input(n, k);
+    onyx_status rc = tu_run_op(n, inputs, outputs, NULL, err);
+    for (int k = 0; k < n_in; k++)
+        tu_tensor_free(inputs[k]);
+    tu_node_free(n);
+    return rc;
+}
+
+onyx_status tu_run1(const char *op, int64_t opset, onyx_tensor *x, onyx_tensor **y,
+                    onyxi_err *err) {
+    onyx_tensor *in[1] = {x};
+    return tu_run_node(tu_node_new(op, opset, 1, 1), 1, in, y, err);
+}
+
+onyx_status tu_run2(const char *op, int64_t opset, onyx_tensor *a, onyx_tensor *b, onyx_tensor **y,
+                    onyxi_err *err) {
+    onyx_tensor *in[2] = {a, b};
+    return tu_run_node(tu_node_new(op, opset, 2, 1), 2, in, y, err);
+}
+
+void tu_assert_exact(onyx_tensor *y, onyx_dtype dt, int rank, const int64_t *dims,
+                     const void *want) {
+    ck_assert_ptr_nonnull(y);
+    ck_assert_msg(y->dtype == dt, "dtype %s, want %s", onyx_dtype_name(y->dtype),
+                  onyx_dtype_name(dt));
+    ck_assert_int_eq(y->rank, rank);
+    for (int i = 0; i < rank; i++)
+        ck_assert_int_eq(y->dims[i], dims[i]);
+    size_t es = onyxi_dtype_size(dt);
+    int64_t count = onyxi_shape_count(rank, dims);
+    for (int64_t i = 0; i < count; i++)
+        ck_assert_msg(memcmp((char *)y->data + i * es, (const char *)want + i * es, es) == 0,
+                      "element %lld differs", (long long)i);
+    tu_tensor_free(y);
+}
+
 onyx_status tu_infer_op(onyxi_node *n, onyx_tensor *const *inputs, onyx_tensor **outputs,
                         onyxi_err *err) {
     return harness(n, inputs, outputs, NULL, 0, err);

@@ -60,6 +60,18 @@ void tu_assert_close(const onyx_tensor *got, const onyx_tensor *want, double ato
 void tu_assert_floats(const onyx_tensor *got, int rank, const int64_t *dims, const float *want,
                       double atol, double rtol);
 
+/* Runs node n (freed here) with the reference implementation on n_in inputs (freed here;
+ * NULL = absent) into outputs[0..]; returns tu_run_op's status. */
+onyx_status tu_run_node(onyxi_node *n, int n_in, onyx_tensor **inputs, onyx_tensor **outputs,
+                        onyxi_err *err);
+/* tu_run_node on a new node of op at opset with one (x) or two (a, b) inputs, one output. */
+onyx_status tu_run1(const char *op, int64_t opset, onyx_tensor *x, onyx_tensor **y, onyxi_err *err);
+onyx_status tu_run2(const char *op, int64_t opset, onyx_tensor *a, onyx_tensor *b, onyx_tensor **y,
+                    onyxi_err *err);
+/* ck_assert that y has dtype dt, shape dims and exactly the bytes of want; frees y. */
+void tu_assert_exact(onyx_tensor *y, onyx_dtype dt, int rank, const int64_t *dims,
+                     const void *want);
+
 /* ---- files ---- */
 /* Writes nbytes to a new temp file under ONYX_TEST_TMP_DIR named after tag; returns a static
  * path buffer (overwritten by the next call). */
