@@ -292,7 +292,7 @@ enum {
     ONYX_PASS_DROP_IDENTITY = 1u << 0,  /* Identity, inference Dropout: readers take the input */
     ONYX_PASS_FOLD_CONSTANTS = 1u << 1, /* nodes of constant inputs become initializers */
     ONYX_PASS_FOLD_BN = 1u << 2,        /* Conv -> BatchNormalization: one Conv, new weights */
-    ONYX_PASS_FUSE_ACT = 1u << 3,       /* Conv -> Relu/Clip/Sigmoid/HardSigmoid/LeakyRelu/SiLU */
+    ONYX_PASS_FUSE_ACT = 1u << 3,       /* Conv/MatMul/Gemm -> Relu/Clip/Sigmoid/HardSigmoid/LeakyRelu/SiLU */
     ONYX_PASS_FUSE_ADD = 1u << 4,       /* Conv -> Add of a same-shape tensor (a residual) */
     ONYX_PASS_ALL = (1u << 5) - 1u,
 };
@@ -515,7 +515,9 @@ ONYX_API int onyx_session_plan_tensor_count(const onyx_session *s);
 /* Placement of arena tensor i: its name (borrowed, valid while the model lives), byte
  * offset in the arena and byte size, and the first and last step at which it is alive
  * (its producer and last reader; graph outputs live to step onyx_session_step_count).
- * Tensors whose byte ranges overlap share memory; their lifetimes never overlap. Any out
+ * Tensors whose byte ranges overlap share memory: their lifetimes never overlap, except that an
+ * in-place output takes over its input at the step where the input dies, and the inputs of a
+ * zero-copy Concat are slices of its output (which lives as long as all of them). Any out
  * pointer may be NULL. Returns ONYX_OK, ONYX_MISUSE (NULL/failed session), ONYX_INVALID_ARG
  * (i out of range). */
 ONYX_API onyx_status onyx_session_plan_tensor(const onyx_session *s, int i, const char **name,
