@@ -55,9 +55,10 @@ typedef struct onyxi_impl {
     void (*fini)(onyxi_exec *x);        /* NULL ok; must accept a partially built state */
 } onyxi_impl;
 
-/* Implementations named "dnnl" accept inputs in any layout (plain or blocked: see
- * onyx_tensor.layout); every other implementation is given plain inputs only (the session
- * inserts reorders where needed). */
+/* Implementations named "dnnl", and the own kernels listed in ops/op_util.c, accept inputs in
+ * any layout (plain or blocked: see onyx_tensor.layout) and may give their outputs a blocked
+ * layout; every other implementation is given plain inputs only (the session inserts
+ * reorders where needed). */
 int onyxi_impl_takes_blocked(const onyxi_impl *impl);
 
 typedef struct onyxi_attr_spec {
