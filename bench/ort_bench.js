@@ -5,7 +5,12 @@
  * inputs, runs --warmup untimed runs and --iters timed ones, and prints one JSON object:
  * median/min/mean ms per run, session creation ms and peak RSS (process.resourceUsage().maxRSS).
  *
- * usage: node bench/ort_bench.js [--threads N] [--iters N] [--warmup N] [--seed S] MODEL
+ * With --profile PREFIX, ORT's own profiler (enableProfiling) records the timed runs and
+ * writes PREFIX_<date>.json (a Chrome trace of per-node kernel times; its path is printed as
+ * "profile" in the JSON); bench/profile_compare.py puts it beside onyx's profile.
+ *
+ * usage: node bench/ort_bench.js [--threads N] [--iters N] [--warmup N] [--seed S]
+ *                                [--profile PREFIX] MODEL
  *        node bench/ort_bench.js --baseline   (peak RSS of Node.js with onnxruntime-node loaded)
  * onnxruntime-node is looked up in $ONYX_BENCH_WORK/node_modules (default bench/.work).
  */
@@ -14,18 +19,25 @@ const path = require('path');
 
 function usage(code) {
     (code ? process.stderr : process.stdout).write(
-        'usage: node ort_bench.js [--threads N] [--iters N] [--warmup N] [--seed S] MODEL\n' +
+        'usage: node ort_bench.js [--threads N] [--iters N] [--warmup N] [--seed S]\n' +
+        '                         [--profile PREFIX] MODEL\n' +
         '       node ort_bench.js --baseline\n');
     process.exit(code);
 }
 
 function parseArgs(argv) {
-    const a = { threads: 1, iters: 10, warmup: 2, seed: 1, model: null, baseline: false };
+    const a = { threads: 1, iters: 10, warmup: 2, seed: 1, model: null, baseline: false,
+                profile: null };
     for (let i = 0; i < argv.length; i++) {
         const k = argv[i];
         if (k === '-h' || k === '--help') usage(0);
         if (k === '--baseline') {
             a.baseline = true;
+            continue;
+        }
+        if (k === '--profile') {
+            a.profile = argv[++i];
+            if (!a.profile) usage(2);
             continue;
         }
         const key = { '--threads': 'threads', '--iters': 'iters', '--warmup': 'warmup',
@@ -100,6 +112,10 @@ async function main() {
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
     };
+    if (a.profile) {
+        opts.enableProfiling = true;
+        opts.profileFilePrefix = a.profile;
+    }
     let t0 = process.hrtime.bigint();
     const sess = await ort.InferenceSession.create(a.model, opts);
     const createMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -122,6 +138,13 @@ async function main() {
         await sess.run(feeds);
         times.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
+    /* the profile holds creation, first and warm-up runs too: profile_compare.py averages
+     * per node over the runs it finds */
+    let profile = null;
+    if (a.profile) {
+        const r = sess.endProfiling();
+        profile = (r && typeof r.then === 'function' ? await r : r) || null;
+    }
     const ru = process.resourceUsage(); /* maxRSS is in KiB */
     process.stdout.write(JSON.stringify({
         model: a.model,
@@ -136,6 +159,7 @@ async function main() {
         median_ms: median(times),
         mean_ms: times.reduce((p, t) => p + t, 0) / times.length,
         peak_rss_kb: ru.maxRSS,
+        profile,
     }) + '\n');
     await sess.release();
 }
