@@ -1,15 +1,21 @@
 #!/usr/bin/python3
 """Compares `onyx bench` with ONNX Runtime (onnxruntime-node) on the models of export_models.py.
 
-For every model and thread count it runs fresh processes, interleaved onyx, ORT, onyx, ORT...
-for --rounds rounds; each process reports the median of its timed runs, and the table gives
-the median of those per-process medians (likewise for session creation and peak RSS). It
+For every model and thread count it runs fresh processes, interleaved onyx, "oneDNN only",
+ORT, onyx, "oneDNN only", ORT... for --rounds rounds. "onyx" is onyx as it comes (kernels
+chosen by measurement, own kernels included); "oneDNN only" is onyx with
+ONYX_KERNEL_SELECTION=static and ONYX_OWN_KERNELS=0 (oneDNN's first choice for every node
+it takes, the C reference kernels for the rest), which shows what the own kernels and the
+measured choice add. Each process reports the median of its timed runs, and the table gives
+the median of those per-process medians (likewise for session creation and peak RSS), and
+the planned arena as a share of the sum of all intermediate tensor sizes. It
 prints a markdown table (and writes it with --out), plus the raw results as JSON in
 .work/results/. Only the Python standard library is needed here: torch and onnx are used by
 export_models.py, which is run only when a model file is missing.
 
 usage: /usr/bin/python3 bench/compare.py --onyx BUILD/onyx [--rounds 5] [--threads 1,2]
                                          [--models a,b] [--iters 20] [--warmup 3] [--out F.md]
+                                         [--no-dnnl-only]
 """
 import argparse
 import datetime
@@ -134,27 +140,36 @@ def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
+def fmt(x, spec):
+    return spec % x if isinstance(x, (int, float)) and math.isfinite(x) else "-"
+
+
 def table(rows, thread_counts):
-    out = ["| model | GFLOP | threads | onyx ms | ORT ms | ORT/onyx (>1: onyx faster) "
-           "| onyx session ms | ORT session ms | onyx peak RSS MB | ORT peak RSS MB |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = ["| model | GFLOP | threads | onyx ms | oneDNN-only ms | ORT ms "
+           "| ORT/onyx (>1: onyx faster) | ORT/oneDNN-only | onyx session ms "
+           "| oneDNN-only session ms | ORT session ms | arena / intermediates "
+           "| onyx peak RSS MB | ORT peak RSS MB |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if r.get("error"):
-            out.append("| %s | %s | %d | %s | | | | | | |" % (
+            out.append("| %s | %s | %d | %s | | | | | | | | | | |" % (
                 r["model"], r.get("gflop", "-"), r["threads"], r["error"].replace("|", "/")))
             continue
-        out.append("| %s | %.3f | %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.0f | %.0f |" % (
-            r["model"], r["gflop"], r["threads"], r["onyx_ms"], r["ort_ms"], r["ratio"],
-            r["onyx_create_ms"], r["ort_create_ms"], r["onyx_rss_mb"], r["ort_rss_mb"]))
-    def gm_row(label, t, ratios):
-        g = geomean(ratios)
-        return "| **%s** (%d models) | | %s | | | **%s** | | | | |" % (
-            label, len(ratios), t, "%.2f" % g if math.isfinite(g) else "-")
+        out.append("| %s | %.3f | %d | %.2f | %s | %.2f | %.2f | %s | %.1f | %s | %.1f | %s "
+                   "| %.0f | %.0f |" % (
+            r["model"], r["gflop"], r["threads"], r["onyx_ms"], fmt(r["dnnl_ms"], "%.2f"),
+            r["ort_ms"], r["ratio"], fmt(r["dnnl_ratio"], "%.2f"), r["onyx_create_ms"],
+            fmt(r["dnnl_create_ms"], "%.1f"), r["ort_create_ms"],
+            fmt(100 * r["arena_share"], "%.0f%%"), r["onyx_rss_mb"], r["ort_rss_mb"]))
+    def gm_row(label, t, sel):
+        picked = [r for r in rows if not r.get("error") and sel(r)]
+        g, gd = geomean([r["ratio"] for r in picked]), geomean([r["dnnl_ratio"] for r in picked])
+        return "| **%s** (%d models) | | %s | | | | **%s** | **%s** | | | | | | |" % (
+            label, len(picked), t, fmt(g, "%.2f"), fmt(gd, "%.2f"))
     for t in thread_counts:
-        out.append(gm_row("geomean", t, [
-            r["ratio"] for r in rows if not r.get("error") and r["threads"] == t]))
+        out.append(gm_row("geomean", t, lambda r, t=t: r["threads"] == t))
     if len(thread_counts) > 1:
-        out.append(gm_row("geomean, all", "", [r["ratio"] for r in rows if not r.get("error")]))
+        out.append(gm_row("geomean, all", "", lambda r: True))
     return "\n".join(out)
 
 
@@ -174,6 +189,8 @@ def main():
     p.add_argument("--onyx-env", action="append", default=[], metavar="VAR=VALUE",
                    help="set VAR for the onyx processes only (repeatable), e.g. "
                         "OMP_WAIT_POLICY=passive")
+    p.add_argument("--no-dnnl-only", action="store_true",
+                   help='skip the "oneDNN only" processes (static selection, no own kernels)')
     p.add_argument("--out", help="also write the report (markdown) to this file")
     a = p.parse_args()
     if a.rounds < 1 or a.iters < 1 or a.warmup < 0:
@@ -183,6 +200,10 @@ def main():
     if bad:
         p.error("--onyx-env needs VAR=VALUE, got %s" % bad[0])
     onyx_env = dict(os.environ, **dict(e.split("=", 1) for e in a.onyx_env))
+    # "oneDNN only": the first implementation that accepts each node, own kernels left out
+    dnnl_env = dict(onyx_env, ONYX_KERNEL_SELECTION="static", ONYX_OWN_KERNELS="0")
+    onyx_env.pop("ONYX_KERNEL_SELECTION", None)  # onyx as it comes: measured selection
+    onyx_env.pop("ONYX_OWN_KERNELS", None)
     models = [m for m in a.models.split(",") if m]
     if not os.access(a.onyx, os.X_OK):
         sys.exit("no onyx CLI at %s: build it (cmake -DCMAKE_BUILD_TYPE=Release) or pass --onyx"
@@ -211,10 +232,13 @@ def main():
         gflop = probe.get("gflop", float("nan"))
         for t in threads:
             check_idle(a.max_load)
-            ox, ort, err = [], [], None
+            ox, dn, ort, err = [], [], [], None
+            sides = [("onyx", onyx_cmd, ox, onyx_env)]
+            if not a.no_dnnl_only:
+                sides.append(("oneDNN only", onyx_cmd, dn, dnnl_env))
+            sides.append(("ORT", ort_cmd, ort, None))
             for rnd in range(a.rounds):
-                for side, cmd, acc, env in (("onyx", onyx_cmd, ox, onyx_env),
-                                            ("ORT", ort_cmd, ort, None)):
+                for side, cmd, acc, env in sides:
                     res, why = run_json(cmd(a, path, t), env)
                     if res is None:
                         err = "%s fails: %s" % (side, why)
@@ -232,12 +256,19 @@ def main():
                  "ort_ms": med([x["median_ms"] for x in ort]),
                  "onyx_create_ms": med([x["create_ms"] for x in ox]),
                  "ort_create_ms": med([x["create_ms"] for x in ort]),
+                 "dnnl_ms": med([x["median_ms"] for x in dn]),
+                 "dnnl_create_ms": med([x["create_ms"] for x in dn]),
                  "onyx_rss_mb": med([x["peak_rss_kb"] for x in ox]) / 1024,
                  "ort_rss_mb": med([x["peak_rss_kb"] for x in ort]) / 1024}
             r["ratio"] = r["ort_ms"] / r["onyx_ms"]
+            r["dnnl_ratio"] = r["ort_ms"] / r["dnnl_ms"] if dn else float("nan")
+            # planned arena against the sum of all intermediates (1 = no sharing at all)
+            shares = [x["arena_bytes"] / x["intermediate_bytes"] for x in ox
+                      if x.get("intermediate_bytes")]
+            r["arena_share"] = med(shares)
             rows.append(r)
-            log("%-16s threads %d: onyx %8.2f ms  ORT %8.2f ms  ratio %.2f" % (
-                name, t, r["onyx_ms"], r["ort_ms"], r["ratio"]))
+            log("%-16s threads %d: onyx %8.2f ms  oneDNN-only %s ms  ORT %8.2f ms  ratio %.2f" % (
+                name, t, r["onyx_ms"], fmt(r["dnnl_ms"], "%8.2f"), r["ort_ms"], r["ratio"]))
     load_end = os.getloadavg()[0]
     minutes = (time.time() - t_start) / 60
 
@@ -256,7 +287,9 @@ def main():
         "",
         "Times are the median over processes of each process's median run; session and RSS "
         "likewise. GFLOP = 2 x multiply-adds of Conv/ConvTranspose/MatMul/Gemm as `onyx bench` "
-        "counts them.",
+        "counts them. oneDNN-only = onyx with ONYX_KERNEL_SELECTION=static ONYX_OWN_KERNELS=0. "
+        "Arena / intermediates = the planned arena over the sum of all intermediate tensor "
+        "sizes (onyx, default settings).",
     ]
     if baseline:
         lines.append("ORT's peak RSS includes Node.js with onnxruntime-node loaded, which alone "

@@ -82,8 +82,18 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < count; i++) input[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
     proto.input = input;
 
-    /* the expected output: one run on this thread */
-    if (onyx_session_create(model, NULL, &ref) != ONYX_OK ||
+    /* the expected output: one run on this thread, with the workers' options (1 kernel
+     * thread), so that it runs the same kernels as they do */
+    onyx_options *ref_opts = NULL;
+    if (onyx_options_create(&ref_opts) != ONYX_OK ||
+        onyx_options_set_num_threads(ref_opts, 1) != ONYX_OK) {
+        onyx_options_free(ref_opts);
+        fprintf(stderr, "out of memory\n");
+        goto out;
+    }
+    onyx_status made = onyx_session_create(model, ref_opts, &ref);
+    onyx_options_free(ref_opts);
+    if (made != ONYX_OK ||
         onyx_session_bind_input(ref, 0, ONYX_DTYPE_FLOAT32, proto.dims, proto.rank, input,
                                 proto.nbytes) != ONYX_OK ||
         onyx_session_run(ref) != ONYX_OK) {

@@ -80,7 +80,14 @@ static onyx_status read_at(int fd, void *buf, size_t n, off_t off, const char *w
 
 onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *model_dir,
                                    const char *what, size_t nbytes, void **data, onyxi_err *e) {
+    return onyxi_pb_external_read_src(tp, model_dir, what, nbytes, data, NULL, NULL, e);
+}
+
+onyx_status onyxi_pb_external_read_src(const Onnx__TensorProto *tp, const char *model_dir,
+                                       const char *what, size_t nbytes, void **data,
+                                       onyxi_sources *sources, onyxi_src_loc *where, onyxi_err *e) {
     *data = NULL;
+    if (where) where->file = -1;
     const char *loc = NULL, *offset_s = NULL, *length_s = NULL;
     for (size_t i = 0; i < tp->n_external_data; i++) {
         const Onnx__StringStringEntryProto *kv = tp->external_data[i];
@@ -174,10 +181,24 @@ onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *mode
         goto done;
     }
     rc = read_at(fd, buf, nbytes, (off_t)offset, what, loc, e);
-    if (rc != ONYX_OK)
+    if (rc != ONYX_OK) {
         onyxi_free(buf);
-    else
-        *data = buf;
+        goto done;
+    }
+    *data = buf;
+    if (sources) {
+        /* the model keeps the file open so that it can read these bytes again after
+         * releasing them (runtime/consts.c) */
+        int index;
+        rc = onyxi_sources_add_file(sources, fd, &index, e); /* takes fd */
+        if (rc != ONYX_OK) {
+            onyxi_free(buf);
+            *data = NULL;
+            return rc;
+        }
+        if (where) *where = (onyxi_src_loc){index, offset, buf};
+        return ONYX_OK;
+    }
 done:
     close(fd);
     return rc;

@@ -74,12 +74,196 @@ static int too_deep(const ProtobufCMessageDescriptor *d, const uint8_t *p, const
     return 0;
 }
 
+/* ---- raw_data stripping ----
+ * protobuf-c copies every bytes field it parses, so a model's weights would sit in memory
+ * twice (the parsed message, then the graph) on top of the file's bytes. Before parsing, the
+ * loader copies the model's structure without the raw_data payloads of the main graph's
+ * initializers (each becomes an empty raw_data) and remembers where each payload is; the
+ * conversion then reads each payload once, straight into the graph. Anything unusual (a
+ * ModelProto with two graph fields, which protobuf merges; framing protobuf-c might read
+ * differently) leaves the bytes as they are. */
+
+/* onnx.proto field numbers: ModelProto.graph, GraphProto.initializer, TensorProto.raw_data */
+enum { MODEL_GRAPH = 7, GRAPH_INITIALIZER = 5, TENSOR_RAW_DATA = 9 };
+
+/* One field of a message: number, wire type, where it starts (its tag), and for a
+ * length-delimited field where its payload starts; it ends at *p after next_field. */
+typedef struct wire_field {
+    uint64_t num;
+    int wt;
+    const uint8_t *start, *body;
+    size_t tag_len; /* bytes of the tag at start */
+} wire_field;
+
+/* Reads the field at *p, at most as leniently as protobuf-c (tags and lengths of at most 5
+ * bytes, no groups); 0 when the bytes are not a field protobuf-c would accept. */
+static int next_field(const uint8_t **p, const uint8_t *end, wire_field *f) {
+    uint64_t tag, v;
+    f->start = *p;
+    if (!read_varint(p, end, &tag) || *p - f->start > 5 || tag >> 3 == 0 || tag >> 32) return 0;
+    f->tag_len = (size_t)(*p - f->start);
+    f->num = tag >> 3;
+    f->wt = (int)(tag & 7);
+    f->body = NULL;
+    switch (f->wt) {
+    case 0:
+        return read_varint(p, end, &v);
+    case 1:
+        if (end - *p < 8) return 0;
+        *p += 8;
+        return 1;
+    case 5:
+        if (end - *p < 4) return 0;
+        *p += 4;
+        return 1;
+    case 2: {
+        const uint8_t *len_at = *p;
+        if (!read_varint(p, end, &v) || *p - len_at > 5 || v > (uint64_t)(end - *p)) return 0;
+        f->body = *p;
+        *p += v;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Output of the stripping copy; buf NULL only counts. */
+typedef struct sink {
+    uint8_t *buf;
+    size_t len;
+} sink;
+
+static void put(sink *s, const void *p, size_t n) {
+    if (s->buf && n) memcpy(s->buf + s->len, p, n);
+    s->len += n;
+}
+
+static void put_varint(sink *s, uint64_t v) {
+    uint8_t b[10];
+    size_t n = 0;
+    do {
+        b[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v) b[n] |= 0x80;
+        n++;
+    } while (v);
+    put(s, b, n);
+}
+
+/* Where the stripped payloads are, per initializer in file order. */
+typedef struct strip_state {
+    const uint8_t *base;
+    onyxi_pb_raw *raws; /* NULL while counting */
+    size_t n_raws;
+} strip_state;
+
+/* A TensorProto without its raw_data payload (an empty raw_data instead); *raw gets where
+ * the last raw_data was (protobuf keeps the last of a repeated singular field). */
+static int strip_tensor(const uint8_t *p, const uint8_t *end, const uint8_t *base, sink *out,
+                        onyxi_pb_raw *raw) {
+    wire_field f;
+    *raw = (onyxi_pb_raw){0};
+    while (p < end) {
+        if (!next_field(&p, end, &f)) return 0;
+        if (f.num == TENSOR_RAW_DATA && f.wt == 2) {
+            *raw = (onyxi_pb_raw){1, (uint64_t)(f.body - base), (size_t)(p - f.body)};
+            continue;
+        }
+        put(out, f.start, (size_t)(p - f.start));
+    }
+    if (raw->present) put(out, "\x4a\x00", 2); /* field 9, length-delimited, 0 bytes */
+    return 1;
+}
+
+/* A GraphProto whose initializers went through strip_tensor. */
+static int strip_graph(const uint8_t *p, const uint8_t *end, strip_state *st, sink *out) {
+    wire_field f;
+    while (p < end) {
+        if (!next_field(&p, end, &f)) return 0;
+        if (!(f.num == GRAPH_INITIALIZER && f.wt == 2)) {
+            put(out, f.start, (size_t)(p - f.start));
+            continue;
+        }
+        onyxi_pb_raw raw;
+        sink count = {NULL, 0};
+        if (!strip_tensor(f.body, p, st->base, &count, &raw)) return 0;
+        put(out, f.start, f.tag_len); /* the tag as it was, then the new length */
+        put_varint(out, count.len);
+        strip_tensor(f.body, p, st->base, out, &raw);
+        if (st->raws) st->raws[st->n_raws] = raw;
+        st->n_raws++;
+    }
+    return 1;
+}
+
+/* Builds in *out (onyxi_malloc) the model's bytes without the initializers' raw_data payloads
+ * and in *raws where those are (*n_raws entries, one per initializer). ONYX_OK with *out NULL
+ * when the bytes are better parsed as they are; ONYX_NOMEM. */
+static onyx_status strip_model(const uint8_t *bytes, size_t nbytes, uint8_t **out, size_t *out_len,
+                               onyxi_pb_raw **raws, size_t *n_raws) {
+    *out = NULL;
+    *raws = NULL;
+    *n_raws = 0;
+    const uint8_t *end = bytes + nbytes, *p = bytes;
+    wire_field f, graph = {0};
+    const uint8_t *graph_end = NULL;
+    int graphs = 0;
+    while (p < end) {
+        if (!next_field(&p, end, &f)) return ONYX_OK; /* malformed: protobuf-c will say */
+        if (f.num == MODEL_GRAPH && f.wt == 2) {
+            graph = f;
+            graph_end = p;
+            graphs++;
+        }
+    }
+    if (graphs != 1) return ONYX_OK;
+    strip_state st = {bytes, NULL, 0};
+    sink body = {NULL, 0};
+    if (!strip_graph(graph.body, graph_end, &st, &body)) return ONYX_OK;
+    if (st.n_raws == 0) return ONYX_OK; /* nothing to gain */
+    size_t graph_len = body.len;
+    sink total = {NULL, (size_t)(graph.start - bytes) + (size_t)(end - graph_end)};
+    put(&total, graph.start, graph.tag_len);
+    put_varint(&total, graph_len);
+    total.len += graph_len;
+
+    uint8_t *buf = onyxi_malloc(total.len ? total.len : 1);
+    st.raws = onyxi_calloc(st.n_raws, sizeof *st.raws);
+    if (!buf || !st.raws) {
+        onyxi_free(buf);
+        onyxi_free(st.raws);
+        return ONYX_NOMEM;
+    }
+    size_t n = st.n_raws;
+    st.n_raws = 0;
+    sink w = {buf, 0};
+    put(&w, bytes, (size_t)(graph.start - bytes));
+    put(&w, graph.start, graph.tag_len);
+    put_varint(&w, graph_len);
+    strip_graph(graph.body, graph_end, &st, &w);
+    put(&w, graph_end, (size_t)(end - graph_end));
+    if (w.len != total.len || st.n_raws != n) { /* cannot happen: both passes saw the same bytes */
+        onyxi_free(buf);
+        onyxi_free(st.raws);
+        return ONYX_OK;
+    }
+    *out = buf;
+    *out_len = w.len;
+    *raws = st.raws;
+    *n_raws = n;
+    return ONYX_OK;
+}
+
 /* ---- the loader's working state ---- */
 
 typedef struct loader {
     const Onnx__ModelProto *mp;
     const Onnx__GraphProto *gp;
     const char *model_dir;
+    onyxi_pb_src src;         /* payloads of stripped raw_data, and where sources go */
+    const onyxi_pb_raw *raws; /* borrowed: per initializer, its stripped payload; or NULL */
+    size_t n_raws;
     onyxi_graph *g;
     int *slots;           /* owned: hash table of value indices, -1 = empty */
     size_t mask;          /* slots has mask + 1 entries, a power of two */
@@ -220,7 +404,10 @@ static onyx_status load_initializers(loader *L) {
         if (v < 0) return nomem(L);
         char what[160];
         snprintf(what, sizeof what, "initializer '%.100s'", tp->name);
-        ONYXI_CHECK(onyxi_pb_tensor_to_ir(tp, L->model_dir, what, &L->g->values[v].info, L->e));
+        const onyxi_pb_raw *raw = L->raws ? &L->raws[k] : NULL;
+        onyxi_sources *srcs = L->src.sources;
+        onyxi_src_loc *loc = srcs && v < srcs->n_at ? &srcs->at[v] : NULL;
+        ONYXI_CHECK(onyxi_pb_tensor_read(tp, &L->src, raw, what, &L->g->values[v].info, loc, L->e));
         L->typed[v] = 1;
     }
     return ONYX_OK;
@@ -431,6 +618,18 @@ static onyx_status build(loader *L) {
     if (!L->slots || !L->typed || !g->values || !g->nodes) return nomem(L);
     memset(L->slots, 0xff, nslots * sizeof(int)); /* all -1 */
     g->n_nodes = (int)gp->n_node;                 /* zeroed nodes free cleanly */
+    if (L->raws && L->n_raws != gp->n_initializer)
+        return onyxi_fail(L->e, ONYX_INTERNAL,
+                          "stripped %zu raw_data payloads for %zu initializers", L->n_raws,
+                          gp->n_initializer);
+    onyxi_sources *srcs = L->src.sources;
+    if (srcs) {
+        srcs->at = onyxi_malloc((cap + 1) * sizeof *srcs->at);
+        if (!srcs->at) return nomem(L);
+        srcs->n_at = (int)cap + 1;
+        for (int v = 0; v < srcs->n_at; v++)
+            srcs->at[v] = (onyxi_src_loc){-1, 0, NULL};
+    }
 
     ONYXI_CHECK(load_initializers(L));
     ONYXI_CHECK(load_inputs(L));
@@ -445,6 +644,12 @@ static onyx_status build(loader *L) {
 
 onyx_status onyxi_onnx_load(const void *bytes, size_t nbytes, const char *model_dir,
                             const onyxi_load_limits *limits, onyxi_graph **out, onyxi_err *e) {
+    return onyxi_onnx_load_ex(bytes, nbytes, -1, -1, model_dir, limits, NULL, out, e);
+}
+
+onyx_status onyxi_onnx_load_ex(const void *bytes, size_t nbytes, int model_fd, int model_file,
+                               const char *model_dir, const onyxi_load_limits *limits,
+                               onyxi_sources *sources, onyxi_graph **out, onyxi_err *e) {
     if (!out) return onyxi_fail(e, ONYX_INVALID_ARG, "out is NULL");
     *out = NULL;
     if (!bytes && nbytes) return onyxi_fail(e, ONYX_INVALID_ARG, "bytes is NULL");
@@ -464,15 +669,28 @@ onyx_status onyxi_onnx_load(const void *bytes, size_t nbytes, const char *model_
         return onyxi_fail(e, ONYX_INVALID_MODEL,
                           "the model nests messages more than %d levels deep", max_depth);
 
+    uint8_t *stripped = NULL;
+    size_t stripped_len = 0, n_raws = 0;
+    onyxi_pb_raw *raws = NULL;
+    if (strip_model(bytes, nbytes, &stripped, &stripped_len, &raws, &n_raws) != ONYX_OK)
+        return onyxi_fail(e, ONYX_NOMEM, "out of memory parsing the model");
     onyxi_pb_allocator pa;
     onyxi_pb_allocator_init(&pa);
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(&pa.base, nbytes, bytes);
+    Onnx__ModelProto *mp = stripped ? onnx__model_proto__unpack(&pa.base, stripped_len, stripped)
+                                    : onnx__model_proto__unpack(&pa.base, nbytes, bytes);
+    onyxi_free(stripped);
     if (!mp) {
+        onyxi_free(raws);
         if (pa.failed) return onyxi_fail(e, ONYX_NOMEM, "out of memory parsing the model");
         return onyxi_fail(e, ONYX_INVALID_MODEL,
                           "not a valid ONNX ModelProto (protobuf parse failed)");
     }
-    loader L = {.mp = mp, .model_dir = model_dir, .e = e};
+    loader L = {.mp = mp,
+                .model_dir = model_dir,
+                .src = {model_dir, bytes, model_fd, model_file, sources},
+                .raws = raws,
+                .n_raws = n_raws,
+                .e = e};
     onyx_status rc;
     if (mp->graph && mp->graph->n_node > (size_t)max_nodes)
         rc = onyxi_fail(e, ONYX_UNSUPPORTED, "the graph has %zu nodes, more than the limit of %lld",
@@ -480,6 +698,7 @@ onyx_status onyxi_onnx_load(const void *bytes, size_t nbytes, const char *model_
     else
         rc = build(&L);
     onnx__model_proto__free_unpacked(mp, &pa.base);
+    onyxi_free(raws);
     onyxi_free(L.slots);
     onyxi_free(L.typed);
     if (rc != ONYX_OK) {

@@ -7,6 +7,7 @@
 #define ONYXI_ONNX_PB_H
 
 #include "../runtime/ir.h"
+#include "loader.h"
 #include "onnx.pb-c.h"
 
 /* ---- pb_alloc.c ---- */
@@ -36,6 +37,30 @@ int onyxi_pb_string_has_nul(const char *s);
 onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model_dir,
                                   const char *what, onyx_tensor *t, onyxi_err *e);
 
+/* A raw_data payload the loader cut out of the bytes it gave protobuf-c (which would copy
+ * it): the parsed TensorProto then has an empty raw_data and the real one is here. */
+typedef struct onyxi_pb_raw {
+    int present;
+    uint64_t offset; /* in the model bytes */
+    size_t len;
+} onyxi_pb_raw;
+
+/* What tensor conversion reads stripped payloads from, and where it records sources. */
+typedef struct onyxi_pb_src {
+    const char *model_dir;      /* as in onyxi_onnx_load */
+    const unsigned char *bytes; /* the model bytes */
+    int fd;                     /* >= 0: the model file (bytes maps it): payloads come by pread */
+    int file;                   /* fd's index in sources->files, or -1 */
+    onyxi_sources *sources;     /* NULL: no sources are recorded */
+} onyxi_pb_src;
+
+/* onyxi_pb_tensor_to_ir with raw_data possibly stripped (raw: where it really is; NULL or
+ * !present when it was not) and, when loc is not NULL, where the bytes came from recorded
+ * there (loc->file -1 when they cannot be read again from a file). */
+onyx_status onyxi_pb_tensor_read(const Onnx__TensorProto *tp, const onyxi_pb_src *src,
+                                 const onyxi_pb_raw *raw, const char *what, onyx_tensor *t,
+                                 onyxi_src_loc *loc, onyxi_err *e);
+
 /* Converts a TypeProto declaration of a graph input/output into t->dtype, rank, dims and
  * dim_params[] (owned copies of symbolic names). what names the value in messages. */
 onyx_status onyxi_pb_type_to_ir(const Onnx__TypeProto *tp, const char *what, onyx_tensor *t,
@@ -49,6 +74,11 @@ onyx_status onyxi_pb_type_to_ir(const Onnx__TypeProto *tp, const char *what, ony
  * offset/length against the file size. */
 onyx_status onyxi_pb_external_read(const Onnx__TensorProto *tp, const char *model_dir,
                                    const char *what, size_t nbytes, void **data, onyxi_err *e);
+/* The same, keeping the opened file in sources (when not NULL) and recording in *loc where
+ * the bytes are. */
+onyx_status onyxi_pb_external_read_src(const Onnx__TensorProto *tp, const char *model_dir,
+                                       const char *what, size_t nbytes, void **data,
+                                       onyxi_sources *sources, onyxi_src_loc *where, onyxi_err *e);
 
 /* ---- attr.c ---- */
 

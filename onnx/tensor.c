@@ -5,8 +5,12 @@
  * (raw_data, typed fields or external data), so a hostile file never makes us allocate
  * more than the bytes it actually carries.
  */
+#define _XOPEN_SOURCE 700 /* pread */
+
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../runtime/alloc.h"
 #include "loader.h"
@@ -134,8 +138,40 @@ static void *alloc_data(size_t nbytes) {
     return onyxi_malloc(nbytes ? nbytes : 1);
 }
 
+/* Reads n stripped payload bytes at offset into dst: from the file when there is one (so
+ * its pages are never mapped into the process), else from the bytes in memory. */
+static onyx_status read_payload(const onyxi_pb_src *src, uint64_t offset, void *dst, size_t n,
+                                const char *what, onyxi_err *e) {
+    if (src->fd < 0) {
+        if (n) memcpy(dst, src->bytes + offset, n);
+        return ONYX_OK;
+    }
+    unsigned char *p = dst;
+    while (n > 0) {
+        size_t chunk = n > (size_t)1 << 30 ? (size_t)1 << 30 : n;
+        ssize_t got = pread(src->fd, p, chunk, (off_t)offset);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0)
+            return onyxi_fail(e, ONYX_IO, "%s: cannot read raw_data from the model file: %s", what,
+                              got < 0 ? strerror(errno) : "unexpected end of file");
+        p += got;
+        n -= (size_t)got;
+        offset += (uint64_t)got;
+    }
+    return ONYX_OK;
+}
+
 onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model_dir,
                                   const char *what, onyx_tensor *t, onyxi_err *e) {
+    onyxi_pb_src src = {model_dir, NULL, -1, -1, NULL};
+    return onyxi_pb_tensor_read(tp, &src, NULL, what, t, NULL, e);
+}
+
+onyx_status onyxi_pb_tensor_read(const Onnx__TensorProto *tp, const onyxi_pb_src *src,
+                                 const onyxi_pb_raw *raw, const char *what, onyx_tensor *t,
+                                 onyxi_src_loc *loc, onyxi_err *e) {
+    const char *model_dir = src->model_dir;
+    if (loc) loc->file = -1;
     t->data = NULL;
     t->nbytes = 0;
     t->owns_data = 0;
@@ -170,19 +206,32 @@ onyx_status onyxi_pb_tensor_to_ir(const Onnx__TensorProto *tp, const char *model
                          tp->n_double_data + tp->n_uint64_data + tp->n_string_data;
     int external =
         tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    int stripped = raw && raw->present;
     if (external) {
-        ONYXI_CHECK(onyxi_pb_external_read(tp, model_dir, what, nbytes, &t->data, e));
-    } else if (tp->has_raw_data) {
+        ONYXI_CHECK(onyxi_pb_external_read_src(tp, model_dir, what, nbytes, &t->data, src->sources,
+                                               loc, e));
+    } else if (tp->has_raw_data || stripped) {
+        size_t have = stripped ? raw->len : tp->raw_data.len;
         if (typed_total)
             return onyxi_fail(e, ONYX_INVALID_MODEL, "%s: has both raw_data and typed data fields",
                               what);
-        if (tp->raw_data.len != nbytes)
+        if (have != nbytes)
             return onyxi_fail(e, ONYX_INVALID_MODEL,
                               "%s: raw_data has %zu bytes, expected %zu (%zu elements of %s)", what,
-                              tp->raw_data.len, nbytes, count, onyx_dtype_name(t->dtype));
+                              have, nbytes, count, onyx_dtype_name(t->dtype));
         t->data = alloc_data(nbytes);
         if (!t->data) return onyxi_fail(e, ONYX_NOMEM, "%s: out of memory for data", what);
-        if (nbytes) memcpy(t->data, tp->raw_data.data, nbytes);
+        if (stripped) {
+            onyx_status rc = read_payload(src, raw->offset, t->data, nbytes, what, e);
+            if (rc != ONYX_OK) {
+                onyxi_free(t->data);
+                t->data = NULL;
+                return rc;
+            }
+            if (loc && src->file >= 0) *loc = (onyxi_src_loc){src->file, raw->offset, t->data};
+        } else if (nbytes) {
+            memcpy(t->data, tp->raw_data.data, nbytes);
+        }
     } else {
         size_t have = field_count(tp, f);
         if (have != typed_total)
@@ -300,7 +349,8 @@ onyx_status onyxi_onnx_write_tensor(const onyx_tensor *t, void **bytes, size_t *
     size_t want;
     if (onyxi_shape_nbytes(t->dtype, t->rank, t->dims, &want, e) != ONYX_OK)
         return onyxi_fail(e, ONYX_INVALID_ARG, "tensor has an unknown or too large shape");
-    if (!t->data) return onyxi_fail(e, ONYX_INVALID_ARG, "tensor has no data");
+    const void *data = onyx_tensor_data(t); /* a released weight is read back */
+    if (!data) return onyxi_fail(e, ONYX_INVALID_ARG, "tensor has no data");
     if (t->nbytes != want)
         return onyxi_fail(e, ONYX_INVALID_ARG, "tensor has %zu bytes of data, its shape needs %zu",
                           t->nbytes, want);
@@ -315,7 +365,7 @@ onyx_status onyxi_onnx_write_tensor(const onyx_tensor *t, void **bytes, size_t *
     tp.name = (char *)(t->name ? t->name : "");
     tp.has_raw_data = 1;
     tp.raw_data.len = want;
-    tp.raw_data.data = t->data;
+    tp.raw_data.data = (uint8_t *)data;
     size_t size = onnx__tensor_proto__get_packed_size(&tp);
     void *buf = onyxi_malloc(size);
     if (!buf) return onyxi_fail(e, ONYX_NOMEM, "out of memory serializing a TensorProto");

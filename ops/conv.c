@@ -377,4 +377,5 @@ const onyxi_attr_spec onyxi_conv_attrs[] = {{"auto_pad", ONYXI_ATTR_STRING},
                                             {NULL, 0}};
 
 static const onyxi_impl conv_ref = {"ref", conv_init_ref, conv_run_ref, conv_fini_ref};
-const onyxi_impl *const onyxi_conv_impls[] = {&onyxi_conv_dnnl, &conv_ref, NULL};
+const onyxi_impl *const onyxi_conv_impls[] = {&onyxi_conv_dnnl, &onyxi_conv_dw,
+                                               &onyxi_conv_winograd, &conv_ref, NULL};

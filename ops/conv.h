@@ -30,5 +30,9 @@ onyx_status onyxi_conv_post_check(const onyxi_node *n, int n_in, const onyx_tens
 
 /* The oneDNN implementation (conv_dnnl.c). */
 extern const onyxi_impl onyxi_conv_dnnl;
+/* The AVX2 Winograd F(4x4, 3x3) implementation "wino" (conv_winograd.c): 3x3, stride 1. */
+extern const onyxi_impl onyxi_conv_winograd;
+/* The AVX2+FMA depthwise kernel (conv_depthwise.c): nhwc, 3x3/5x5, strides 1-2. */
+extern const onyxi_impl onyxi_conv_dw;
 
 #endif

@@ -9,6 +9,11 @@
  * relu / relu(alpha) / clip_v2 / logistic / linear+clip (HardSigmoid) / swish (SiLU), and
  * binary add for a residual, whose layout the primitive picks (reordered in when the
  * producer's differs).
+ * Variants (onyxi_exec.variant, measured against each other by the session): 0 = oneDNN's
+ * first choice of direct kernel; then its Winograd kernels for 3x3 stride-1 convolutions
+ * (oneDNN 2.6 has them for avx512_core only; they cut the multiplies 2.25-4x); then, after a
+ * gemm-based first choice, the next distinct direct kernels of its primitive-descriptor
+ * iterator.
  */
 #include <string.h>
 
@@ -98,6 +103,11 @@ static onyx_status post_ops(onyxi_exec *x, conv_dnnl_state *st, int rank, const 
         case ONYXI_POST_SILU:
             ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_swish, 1.f, 0);
             break;
+        case ONYXI_POST_GELU: /* the pass only fuses the exact constants gelu_erf assumes */
+            ds = dnnl_post_ops_append_eltwise(*po, 1.f, dnnl_eltwise_gelu_erf, 0, 0);
+            break;
+        case ONYXI_POST_BIAS: /* the pass gives a Conv none (it has its own B) */
+            return ONYX_UNSUPPORTED;
         case ONYXI_POST_ADD: {
             conv_residual *r = &st->res[st->n_res++];
             r->input = p->input;
@@ -163,6 +173,31 @@ static onyx_status residual_init(onyxi_exec *x, const_dnnl_primitive_desc_t pd, 
     return ONYX_OK;
 }
 
+#define CONV_WINO_VARIANTS 2   /* jit_fp32_wino_2x3 and jit_wino_4x3 */
+/* The next direct kernels are offered only when oneDNN's first choice is its gemm-based one
+ * (grouped convolutions with odd channel counts, plain-layout outputs): after a jit first
+ * choice they were within 5% of it on every ResNet-18 convolution here, so timing them would
+ * only lengthen session creation. */
+#define CONV_DIRECT_VARIANTS 3
+#define CONV_VARIANTS (CONV_DIRECT_VARIANTS + CONV_WINO_VARIANTS)
+/* oneDNN 2.6 packs Winograd weights with a slow scalar loop (F(4x4,3x3) measured 5.6 ms for
+ * 64x64x3x3, 39 ms for 128x128, 288 ms for 512x512; F(2x2,3x3) about half), which would make
+ * session creation many times longer than the kernels save in a run: its Winograd variants are
+ * offered only up to this many weights per group. */
+#define CONV_WINO_MAX_WEIGHTS (64 * 64 * 9)
+
+/* Algorithm and iterator position of variant v (see the header comment). */
+static void conv_variant(int v, dnnl_alg_kind_t *alg, int *nth) {
+    *alg = dnnl_convolution_direct;
+    *nth = v;
+    if (v >= 1 && v <= CONV_WINO_VARIANTS) {
+        *alg = dnnl_convolution_winograd;
+        *nth = v - 1;
+    } else if (v > CONV_WINO_VARIANTS) {
+        *nth = v - CONV_WINO_VARIANTS;
+    }
+}
+
 static onyx_status conv_init_dnnl(onyxi_exec *x) {
     const onyx_tensor *X = x->in[0], *W = x->in[1];
     const onyx_tensor *B = x->n_in > 2 ? x->in[2] : NULL;
@@ -171,7 +206,17 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
         return ONYX_UNSUPPORTED;
     conv_geom g;
     ONYXI_CHECK(onyxi_conv_geometry(x->node, X, W, B, &g, x->err));
-    if (g.S < 1 || g.S > 3) return ONYX_UNSUPPORTED;
+    if (g.S < 1 || g.S > 3 || x->variant < 0 || x->variant >= CONV_VARIANTS)
+        return ONYX_UNSUPPORTED;
+    x->more_variants = x->variant + 1 < CONV_VARIANTS;
+    dnnl_alg_kind_t alg;
+    int nth;
+    conv_variant(x->variant, &alg, &nth);
+    /* what oneDNN's Winograd kernels take; asking it costs an iterator walk */
+    int wino_ok = g.S == 2 && g.G == 1 && g.C * g.M * 9 <= CONV_WINO_MAX_WEIGHTS;
+    for (int i = 0; wino_ok && i < g.S; i++)
+        wino_ok = g.k[i] == 3 && g.stride[i] == 1 && g.dil[i] == 1;
+    if (alg == dnnl_convolution_winograd && !wino_ok) return ONYX_UNSUPPORTED;
     conv_dnnl_state *st = onyxi_calloc(1, sizeof *st);
     if (!st) return onyxi_fail(x->err, ONYX_NOMEM, "out of memory");
     x->state = st;
@@ -210,7 +255,7 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
 
     dnnl_convolution_desc_t cd;
     ONYXI_DNNL(dnnl_dilated_convolution_forward_desc_init(
-                   &cd, dnnl_forward_inference, dnnl_convolution_direct, &src_any, &wei_any,
+                   &cd, dnnl_forward_inference, alg, &src_any, &wei_any,
                    B ? &bias_md : NULL, &dst_md, strides, dil, pl, pr),
                e);
     /* an Add first in the chain is a sum post-op (the residual copied or reordered into dst,
@@ -224,10 +269,18 @@ static onyx_status conv_init_dnnl(onyxi_exec *x) {
         st->n_res = 0;
         onyxi_err_clear(e);
         rc = post_ops(x, st, X->rank, ddims, use_sum, &po);
-        if (rc == ONYX_OK) rc = onyxi_dnnl_make_pd(x, &cd, po, &pd);
+        if (rc == ONYX_OK && alg == dnnl_convolution_direct && nth > 0) {
+            dnnl_primitive_desc_t first = NULL;
+            rc = onyxi_dnnl_make_pd(x, &cd, po, &first);
+            if (rc == ONYX_OK && !strstr(onyxi_dnnl_impl_str(first), "gemm")) rc = ONYX_UNSUPPORTED;
+            if (first) dnnl_primitive_desc_destroy(first);
+        }
+        if (rc == ONYX_OK) rc = onyxi_dnnl_make_pd_nth(x, &cd, po, nth, &pd);
         if (po) dnnl_post_ops_destroy(po);
     }
     if (rc != ONYX_OK) return rc;
+    /* further variants only where they may pay: Winograd, or kernels after a gemm first choice */
+    if (x->variant == 0) x->more_variants = wino_ok || strstr(x->detail, "gemm") != NULL;
     const dnnl_memory_desc_t *src_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wei_md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *out_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);

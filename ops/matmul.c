@@ -3,8 +3,9 @@
  * and a 1-D second operand a trailing 1 (both dropped from the result), and the batch dims
  * (all but the last two) broadcast numpy-style. The versions differ only in the dtypes they
  * allow; onyx runs float32, and int32/int64 with wrap-around arithmetic.
- * A float32 MatMul the graph passes fused with the activation after it (runtime/passes.c)
- * applies that chain (postops.h) to each output row right after computing it.
+ * A float32 MatMul the graph passes fused with what follows it (runtime/passes.c: a bias Add,
+ * whose row becomes input 2, and activations) applies that chain (postops.h) to each output
+ * row right after computing it.
  */
 #include <string.h>
 
@@ -89,7 +90,8 @@ onyx_status onyxi_matmul_infer(onyxi_infer *c) {
     if (b->rank > 1) dims[r++] = s.n;
     size_t nbytes;
     ONYXI_CHECK(onyxi_shape_nbytes(a->dtype, r, dims, &nbytes, c->err));
-    ONYXI_CHECK(onyxi_post_check(c->node, c->n_in, c->in, -1, a->dtype, r, dims, c->err));
+    /* a fused bias is appended after A and B */
+    ONYXI_CHECK(onyxi_post_check(c->node, c->n_in, c->in, 2, a->dtype, r, dims, c->err));
     onyxi_infer_set(c, 0, a->dtype, r, dims);
     return ONYX_OK;
 }
@@ -109,7 +111,7 @@ static onyx_status matmul_init_ref(onyxi_exec *x) {
     const onyx_tensor *a = x->in[0], *b = x->in[1];
     ONYXI_CHECK(onyxi_matmul_shape(a, b, &s, x->err));
     const onyx_tensor *y = x->out[0];
-    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, y->dtype, y->rank, y->dims, x->err));
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, 2, y->dtype, y->rank, y->dims, x->err));
     /* infer accepted these shapes; this guards the offset arithmetic below all the same */
     if (onyxi_shape_count(a->rank, a->dims) < 0 || onyxi_shape_count(b->rank, b->dims) < 0)
         return onyxi_fail(x->err, ONYX_SHAPE_MISMATCH, "input shapes are unknown or too large");

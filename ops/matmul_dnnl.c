@@ -4,7 +4,8 @@
  * 1s), 1-D operands become [1, K] / [K, 1]. A constant B is reordered once into the model's
  * weight cache when the primitive wants a layout other than plain. Declines integer dtypes,
  * empty operands, ranks above oneDNN's limit and inputs in a blocked layout of another rank.
- * A fused activation chain (postops.h) becomes eltwise post-ops; a chain oneDNN would compute
+ * A fused chain (postops.h) becomes post-ops: a bias first in it is the primitive's own bias,
+ * a later one a binary add, activations are eltwise post-ops; a chain oneDNN would compute
  * differently, or only in its reference loop, is declined.
  */
 #include <dnnl_debug.h>
@@ -16,15 +17,16 @@
 
 typedef struct matmul_dnnl_state {
     dnnl_primitive_t prim;
-    dnnl_memory_t a, b, y, scratch;
-    const void *b_packed; /* borrowed from the weight cache; NULL = bind B's own data */
+    dnnl_memory_t a, b, y, scratch, bias;
+    const void *b_packed;  /* borrowed from the weight cache; NULL = bind B's own data */
+    int bias_in, bias_arg; /* the fused bias: node input and exec arg (bias NULL: none) */
 } matmul_dnnl_state;
 
 static void matmul_fini_dnnl(onyxi_exec *x) {
     matmul_dnnl_state *st = x->state;
     if (!st) return;
     if (st->prim) dnnl_primitive_destroy(st->prim);
-    dnnl_memory_t mems[] = {st->a, st->b, st->y, st->scratch};
+    dnnl_memory_t mems[] = {st->a, st->b, st->y, st->scratch, st->bias};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     onyxi_free(st);
@@ -46,17 +48,47 @@ static onyx_status operand_md(onyxi_exec *x, int k, int nd, const int64_t *dims,
     return onyxi_dnnl_md_dims(md, nd, dims, dnnl_format_tag_undef, x->err);
 }
 
-/* The node's fused activations as oneDNN post-ops (*po stays NULL without a chain). */
-static onyx_status chain_post_ops(onyxi_exec *x, dnnl_post_ops_t *po) {
+/* The node's fused chain as oneDNN post-ops (*po stays NULL without a chain) for a product of
+ * nd dims whose rows have n elements. A bias (at most one) becomes *bias_md, the primitive's
+ * bias when first (*as_bias), else a binary add; st->bias_in/bias_arg say where it binds. */
+static onyx_status chain_post_ops(onyxi_exec *x, matmul_dnnl_state *st, int nd, int64_t n,
+                                  dnnl_post_ops_t *po, dnnl_memory_desc_t *bias_md, int *as_bias) {
     const onyxi_fusion *f = onyxi_post_chain(x->node);
     const onyx_tensor *y = x->out[0];
     *po = NULL;
+    *as_bias = 0;
+    st->bias_in = -1;
     if (!f) return ONYX_OK;
-    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, -1, y->dtype, y->rank, y->dims, x->err));
+    ONYXI_CHECK(onyxi_post_check(x->node, x->n_in, x->in, 2, y->dtype, y->rank, y->dims, x->err));
     ONYXI_DNNL(dnnl_post_ops_create(po), x->err);
     onyx_status rc = ONYX_OK;
-    for (int i = 0, len = 0; rc == ONYX_OK && i < f->n_post; i++)
-        rc = onyxi_post_dnnl_eltwise(*po, &f->post[i], &len, x->err);
+    for (int i = 0, len = 0; rc == ONYX_OK && i < f->n_post; i++) {
+        const onyxi_post_op *p = &f->post[i];
+        if (p->kind != ONYXI_POST_BIAS) {
+            rc = onyxi_post_dnnl_eltwise(*po, p, &len, x->err);
+            continue;
+        }
+        /* a 1-D B drops the row axis: the bias would run along M */
+        if (st->bias_in >= 0 || x->in[1]->rank < 2) {
+            rc = ONYX_UNSUPPORTED;
+            break;
+        }
+        int64_t dims[DNNL_MAX_NDIMS];
+        for (int d = 0; d < nd; d++)
+            dims[d] = d == nd - 1 ? n : 1;
+        rc = onyxi_dnnl_md_dims(bias_md, nd, dims, dnnl_format_tag_undef, x->err);
+        if (rc != ONYX_OK) break;
+        st->bias_in = p->input;
+        if (i == 0) {
+            *as_bias = 1;
+            st->bias_arg = DNNL_ARG_BIAS;
+            continue;
+        }
+        rc = onyxi_dnnl_check(dnnl_post_ops_append_binary(*po, dnnl_binary_add, bias_md),
+                              "dnnl_post_ops_append_binary", x->err);
+        st->bias_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(len) | DNNL_ARG_SRC_1;
+        len++;
+    }
     if (rc != ONYX_OK) {
         dnnl_post_ops_destroy(*po);
         *po = NULL;
@@ -94,24 +126,24 @@ static onyx_status matmul_init_dnnl(onyxi_exec *x) {
     if (b_const) ONYXI_CHECK(onyxi_dnnl_md_dims(&b_want, nd, bd, dnnl_format_tag_any, e));
     ONYXI_CHECK(onyxi_dnnl_md_dims(&y_md, nd, yd, dnnl_format_tag_undef, e));
 
+    matmul_dnnl_state *st = onyxi_calloc(1, sizeof *st);
+    if (!st) return onyxi_fail(e, ONYX_NOMEM, "out of memory for the MatMul state");
+    x->state = st;
+    dnnl_post_ops_t po = NULL;
+    dnnl_memory_desc_t bias_md;
+    int as_bias;
+    ONYXI_CHECK(chain_post_ops(x, st, nd, s.n, &po, &bias_md, &as_bias));
     dnnl_matmul_desc_t md;
-    dnnl_status_t ds = dnnl_matmul_desc_init(&md, &a_md, &b_want, NULL, &y_md);
-    if (ds != dnnl_success)
+    dnnl_status_t ds = dnnl_matmul_desc_init(&md, &a_md, &b_want, as_bias ? &bias_md : NULL, &y_md);
+    if (ds != dnnl_success) {
+        if (po) dnnl_post_ops_destroy(po);
         return onyxi_fail(e, ONYX_UNSUPPORTED, "oneDNN matmul rejects these shapes (%s)",
                           dnnl_status2str(ds));
-    dnnl_post_ops_t po = NULL;
-    ONYXI_CHECK(chain_post_ops(x, &po));
+    }
     dnnl_primitive_desc_t pd = NULL;
     onyx_status prc = onyxi_dnnl_make_pd(x, &md, po, &pd);
     if (po) dnnl_post_ops_destroy(po);
     if (prc != ONYX_OK) return prc;
-
-    matmul_dnnl_state *st = onyxi_calloc(1, sizeof *st);
-    if (!st) {
-        dnnl_primitive_desc_destroy(pd);
-        return onyxi_fail(e, ONYX_NOMEM, "out of memory for the MatMul state");
-    }
-    x->state = st;
     dnnl_engine_t eng = x->backend->engine;
     const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
@@ -131,6 +163,9 @@ static onyx_status matmul_init_dnnl(onyxi_exec *x) {
     if (rc == ONYX_OK)
         rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
                               "dnnl_memory_create", e);
+    if (rc == ONYX_OK && st->bias_in >= 0)
+        rc = onyxi_dnnl_check(dnnl_memory_create(&st->bias, &bias_md, eng, DNNL_MEMORY_NONE),
+                              "dnnl_memory_create", e);
     if (rc == ONYX_OK)
         rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
     if (rc == ONYX_OK) x->scratch_bytes = dnnl_memory_desc_get_size(scr);
@@ -147,11 +182,16 @@ static onyx_status matmul_run_dnnl(onyxi_exec *x) {
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->b, (void *)b), e);
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->y, x->out[0]->data), e);
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, st->a},
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->a},
                                {DNNL_ARG_WEIGHTS, st->b},
                                {DNNL_ARG_DST, st->y},
                                {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, 4, args), e);
+    int n_args = 4;
+    if (st->bias) {
+        ONYXI_DNNL(dnnl_memory_set_data_handle(st->bias, x->in[st->bias_in]->data), e);
+        args[n_args++] = (dnnl_exec_arg_t){st->bias_arg, st->bias};
+    }
+    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, n_args, args), e);
     ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
     return ONYX_OK;
 }

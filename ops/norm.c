@@ -3,7 +3,8 @@
  *  - BatchNormalization-6 (is_test: only 1, test mode), 7 (spatial: 0 = per-activation
  *    parameters [C, D1, ...], also in 6), 9 (spatial removed), 14 (training_mode), 15
  *    (parameter types may differ from X; only float32 here). training_mode=1 or any training
- *    output (mean, var, saved_*) is ONYX_UNSUPPORTED.
+ *    output (mean, var, saved_*) is ONYX_UNSUPPORTED. A following Relu the fuse_act pass
+ *    merged in (node->fusion) is applied to each plane.
  *  - InstanceNormalization-6: per (n, c) plane statistics.
  *  - LayerNormalization-17: axis, epsilon, stash_type (1 only), optional Mean and InvStdDev.
  * Statistics are accumulated in double so large planes and rows keep float32 accuracy.
@@ -13,6 +14,7 @@
 
 #include "norm.h"
 #include "ops.h"
+#include "postops.h"
 
 /* Parameter inputs must match X's float32; float16/float64 X is refused as unsupported. */
 static onyx_status expect_f32(onyxi_infer *c, int k, const char *name) {
@@ -101,8 +103,15 @@ onyx_status onyxi_batch_norm_infer(onyxi_infer *c) {
     return ONYX_OK;
 }
 
-/* y = (x - mean) * scale / sqrt(var + epsilon) + B, per channel or per activation. Each
- * output element reads only its own input element, so the kernel works in place. */
+/* A fused chain (a Relu, from the fuse_act pass) must suit the output. */
+static onyx_status batch_norm_init_ref(onyxi_exec *x) {
+    const onyx_tensor *Y = x->out[0];
+    return onyxi_post_check(x->node, x->n_in, x->in, -1, Y->dtype, Y->rank, Y->dims, x->err);
+}
+
+/* y = (x - mean) * scale / sqrt(var + epsilon) + B, per channel or per activation, then the
+ * fused chain on each plane while it is in cache. Each output element reads only its own
+ * input element, so the kernel works in place. */
 static onyx_status batch_norm_run_ref(onyxi_exec *x) {
     const onyx_tensor *X = x->in[0];
     int per_act = bn_layout(x->node, x->in, x->err);
@@ -114,6 +123,7 @@ static onyx_status batch_norm_run_ref(onyxi_exec *x) {
     int64_t C = X->dims[1], planes = X->dims[0] * C; /* bounded by X's element count */
     int64_t size = onyxi_shape_count(X->rank - 2, X->dims + 2);
     if (planes == 0 || size == 0) return ONYX_OK;
+    const onyxi_fusion *post = onyxi_post_chain(x->node);
     int threads = x->num_threads;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && planes > 1)
     for (int64_t p = 0; p < planes; p++) {
@@ -129,6 +139,7 @@ static onyx_status batch_norm_run_ref(onyxi_exec *x) {
             for (int64_t i = 0; i < size; i++)
                 yp[i] = (xp[i] - m) * a + b;
         }
+        if (post) onyxi_post_apply(post, x->in, yp, p * size, size);
     }
     return ONYX_OK;
 }
@@ -379,7 +390,7 @@ const onyxi_attr_spec onyxi_layer_norm_attrs[] = {{"axis", ONYXI_ATTR_INT},
                                                   {"stash_type", ONYXI_ATTR_INT},
                                                   {NULL, 0}};
 
-static const onyxi_impl batch_norm_ref = {"ref", NULL, batch_norm_run_ref, NULL};
+static const onyxi_impl batch_norm_ref = {"ref", batch_norm_init_ref, batch_norm_run_ref, NULL};
 const onyxi_impl *const onyxi_batch_norm_impls[] = {&onyxi_batch_norm_dnnl, &batch_norm_ref, NULL};
 static const onyxi_impl instance_norm_ref = {"ref", NULL, instance_norm_run_ref, NULL};
 const onyxi_impl *const onyxi_instance_norm_impls[] = {&instance_norm_ref, NULL};

@@ -1,7 +1,8 @@
 /*
  * Normalization on oneDNN, float32, inference:
  *  - BatchNormalization (all versions, per-channel [C] parameters; spatial=0 per-activation
- *    parameters decline): use_global_stats | use_scale | use_shift. A blocked input keeps its
+ *    parameters decline): use_global_stats | use_scale | use_shift, with fuse_norm_relu when
+ *    the fuse_act pass merged a Relu in (other chains decline). A blocked input keeps its
  *    layout when the output may be blocked, else it is reordered into the plain output and
  *    the primitive runs in place there.
  *  - LayerNormalization-17 over the last axis only, on a plain input viewed as [rows, len],
@@ -11,6 +12,7 @@
 
 #include "dnnl_stage.h"
 #include "norm.h"
+#include "postops.h"
 
 typedef struct norm_dnnl_state {
     onyxi_dnnl_step s;       /* in place when the input was reordered into the output */
@@ -56,9 +58,10 @@ static onyx_status norm_execute(onyxi_exec *x, const param_map *pm) {
 
 /* ---- BatchNormalization ------------------------------------------------------------------- */
 
-/* Builds the step with the primitive working on data md `want` (input stored as `have`). */
+/* Builds the step with the primitive working on data md `want` (input stored as `have`);
+ * flags adds to use_global_stats | use_scale | use_shift. */
 static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_desc_t *have,
-                          const dnnl_memory_desc_t *want) {
+                          const dnnl_memory_desc_t *want, unsigned flags) {
     onyxi_err *e = x->err;
     int in_place = !dnnl_memory_desc_equal(have, want);
     ONYXI_CHECK(onyxi_dnnl_stage_init(
@@ -71,7 +74,7 @@ static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_
     dnnl_batch_normalization_desc_t d;
     ONYXI_DNNL(dnnl_batch_normalization_forward_desc_init(&d, dnnl_forward_inference, want, eps,
                                                           dnnl_use_global_stats | dnnl_use_scale |
-                                                              dnnl_use_shift),
+                                                              dnnl_use_shift | flags),
                e);
     return onyxi_dnnl_step_make(x, &d, 0u, &st->s);
 }
@@ -88,16 +91,26 @@ static onyx_status bn_init_dnnl(onyxi_exec *x) {
     }
     for (int k = 1; k < x->n_out; k++)
         if (x->out[k]) return ONYX_UNSUPPORTED;
+    /* a fused Relu (fuse_act) is the primitive's own fuse_norm_relu; nothing else fits */
+    unsigned flags = 0;
+    const onyxi_fusion *post = onyxi_post_chain(x->node);
+    if (post) {
+        const onyx_tensor *Y = x->out[0];
+        ONYXI_CHECK(
+            onyxi_post_check(x->node, x->n_in, x->in, -1, Y->dtype, Y->rank, Y->dims, x->err));
+        if (post->n_post != 1 || post->post[0].kind != ONYXI_POST_RELU) return ONYX_UNSUPPORTED;
+        flags = dnnl_fuse_norm_relu;
+    }
     norm_dnnl_state *st;
     ONYXI_CHECK(onyxi_dnnl_state_new(x, sizeof *st, (void **)&st));
     dnnl_memory_desc_t have, plain;
     ONYXI_CHECK(onyxi_dnnl_md_of(&have, X, x->err));
     ONYXI_CHECK(onyxi_dnnl_md_plain(&plain, X, x->err));
     onyx_status rc = ONYX_UNSUPPORTED;
-    if (X->layout && (x->blocked_ok & 1u)) rc = bn_try(x, st, &have, &have);
+    if (X->layout && (x->blocked_ok & 1u)) rc = bn_try(x, st, &have, &have, flags);
     if (rc == ONYX_UNSUPPORTED) {
         norm_clear(st);
-        rc = bn_try(x, st, &have, &plain);
+        rc = bn_try(x, st, &have, &plain, flags);
     }
     return rc;
 }

@@ -42,10 +42,21 @@ typedef struct onyxi_exec {
     unsigned blocked_ok;   /* bit k: output k may take a blocked layout (all consumers are
                             * dnnl-capable and it is not a graph output) */
     int step;              /* the step's index: the weight cache's key with the node */
+    /* Which variant of the implementation to build: 0 = its default kernel. Only an
+     * implementation that sets more_variants has others (oneDNN's alternative kernels); it
+     * returns ONYX_UNSUPPORTED for a variant beyond its last. The session measures variants
+     * against each other (runtime/session.c), so init must not keep x's address: the session
+     * may move the onyxi_exec after init. */
+    int variant;
     /* Set by init: */
+    int more_variants;     /* 1: variant + 1 may exist and differ from this one (try it) */
     size_t scratch_bytes;  /* scratch memory run() needs; the session provides `scratch` */
     void *scratch;         /* borrowed: session; shared by all steps, valid during run() */
     const char *detail;    /* static text naming the kernel chosen, e.g. "jit:avx2" */
+    /* bit k: constant input k went into the model's weight cache and run() never reads its
+     * plain data, so the model may release those bytes (runtime/consts.h; set by
+     * onyxi_dnnl_pack_constant). init reads a constant's bytes only inside a cache fill. */
+    unsigned packed_inputs;
 } onyxi_exec;
 
 typedef struct onyxi_impl {

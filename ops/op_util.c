@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "conv.h"
 #include "op.h"
 
 const onyxi_attr *onyxi_attr_find(const onyxi_node *n, const char *name) {
@@ -171,7 +172,8 @@ double onyxi_read_double(const onyx_tensor *t, int64_t i) {
 }
 
 /* Own kernels that read and write oneDNN layouts themselves (not named "dnnl"). */
-static const onyxi_impl *const takes_blocked[] = {NULL};
+static const onyxi_impl *const takes_blocked[] = {&onyxi_conv_dw, &onyxi_conv_winograd,
+                                                   NULL};
 
 int onyxi_impl_takes_blocked(const onyxi_impl *impl) {
     for (int i = 0; takes_blocked[i]; i++)

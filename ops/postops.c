@@ -1,17 +1,41 @@
 /*
  * Post-op chains of fused nodes (postops.h): validation, the reference application (the
- * formulas of the Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid and Mul kernels, so that a fused
- * chain gives the same bits as the unfused nodes) and the oneDNN eltwise equivalents.
+ * formulas of the Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, Mul, Add and Div/Erf kernels, so
+ * that a fused chain gives the same bits as the unfused nodes) and the oneDNN eltwise
+ * equivalents.
  */
 #include <math.h>
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
 #include "postops.h"
+#include "vmath.h"
 
 const onyxi_fusion *onyxi_post_chain(const onyxi_node *n) {
     const onyxi_fusion *f = n->fusion;
     return f && f->role == ONYXI_FUSION_HOST && f->n_post > 0 ? f : NULL;
+}
+
+/* A bias reads a float32 input [..., 1, N] of at most the output's rank, N its last dim. */
+static onyx_status bias_check(const onyxi_post_op *p, int i, int n_in, const onyx_tensor *const *in,
+                              int first_addend, int rank, const int64_t *dims, onyxi_err *e) {
+    if (first_addend < 0 || p->input < first_addend || p->input >= n_in || !in[p->input])
+        return onyxi_fail(e, ONYX_INTERNAL, "post-op %d (bias Add) reads input %d, which is absent",
+                          i, p->input);
+    const onyx_tensor *r = in[p->input];
+    int ok = r->dtype == ONYX_DTYPE_FLOAT32 && rank >= 1 && r->rank >= 1 && r->rank <= rank &&
+             r->dims[r->rank - 1] == dims[rank - 1] && dims[rank - 1] > 0;
+    for (int d = 0; ok && d < r->rank - 1; d++)
+        ok = r->dims[d] == 1;
+    if (ok) return ONYX_OK;
+    char b1[160], b2[160];
+    return onyxi_fail(e, ONYX_SHAPE_MISMATCH,
+                      "fused bias Add input %d ('%s') is %s %s, expected float32 [..., 1, %lld] "
+                      "(the node's output is %s)",
+                      p->input, r->name ? r->name : "", onyx_dtype_name(r->dtype),
+                      onyxi_shape_str(r->rank, r->dims, b1, sizeof b1),
+                      rank >= 1 ? (long long)dims[rank - 1] : 0LL,
+                      onyxi_shape_str(rank, dims, b2, sizeof b2));
 }
 
 onyx_status onyxi_post_check(const onyxi_node *n, int n_in, const onyx_tensor *const *in,
@@ -27,8 +51,12 @@ onyx_status onyxi_post_check(const onyxi_node *n, int n_in, const onyx_tensor *c
                           onyx_dtype_name(dtype));
     for (int i = 0; i < f->n_post; i++) {
         const onyxi_post_op *p = &f->post[i];
-        if (p->kind < ONYXI_POST_RELU || p->kind > ONYXI_POST_ADD)
+        if (p->kind < ONYXI_POST_RELU || p->kind > ONYXI_POST_BIAS)
             return onyxi_fail(e, ONYX_INTERNAL, "post-op %d has unknown kind %d", i, (int)p->kind);
+        if (p->kind == ONYXI_POST_BIAS) {
+            ONYXI_CHECK(bias_check(p, i, n_in, in, first_addend, rank, dims, e));
+            continue;
+        }
         if (p->kind != ONYXI_POST_ADD) continue;
         if (first_addend < 0 || p->input < first_addend || p->input >= n_in || !in[p->input])
             return onyxi_fail(e, ONYX_INTERNAL, "post-op %d (Add) reads input %d, which is absent",
@@ -97,6 +125,23 @@ void onyxi_post_apply(const onyxi_fusion *f, const onyx_tensor *const *in, float
                 y[j] = y[j] + r[j];
             break;
         }
+        case ONYXI_POST_GELU:
+            onyxi_gelu_f32(y, count, a, b != 0.0f);
+            break;
+        case ONYXI_POST_BIAS: { /* element off + j takes bias element (off + j) % nb */
+            const onyx_tensor *bt = in[p->input];
+            const float *r = bt->data;
+            const int64_t nb = bt->dims[bt->rank - 1];
+            int64_t k = off % nb;
+            for (int64_t j = 0; j < count;) {
+                int64_t len = nb - k < count - j ? nb - k : count - j;
+                for (int64_t t = 0; t < len; t++)
+                    y[j + t] = y[j + t] + r[k + t];
+                j += len;
+                k = 0;
+            }
+            break;
+        }
         }
     }
 }
@@ -129,7 +174,11 @@ onyx_status onyxi_post_dnnl_eltwise(struct dnnl_post_ops *po, const onyxi_post_o
     case ONYXI_POST_SILU:
         ds = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_swish, 1.f, 0);
         break;
+    case ONYXI_POST_GELU: /* the pass only fuses the exact constants gelu_erf assumes */
+        ds = dnnl_post_ops_append_eltwise(po, 1.f, dnnl_eltwise_gelu_erf, 0, 0);
+        break;
     case ONYXI_POST_ADD:
+    case ONYXI_POST_BIAS:
         return ONYX_UNSUPPORTED;
     }
     ONYXI_DNNL(ds, e);

@@ -2,10 +2,8 @@
  * Public entry points: handle and argument checks, error recording, then calls into
  * model.c / session.c. Nothing else happens here.
  */
-#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "alloc.h"
 #include "log.h"
@@ -33,33 +31,6 @@ static onyx_status log_load(const char *what, onyx_model *m, onyx_status rc) {
 
 static int model_ok(const onyx_model *m) { return onyxi_model_valid(m) && m->graph; }
 
-static onyx_status read_file(const char *path, void **data, size_t *nbytes, onyxi_err *e) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return onyxi_fail(e, ONYX_IO, "cannot open '%s'", path);
-    onyx_status rc = ONYX_OK;
-    long size = -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return onyxi_fail(e, ONYX_IO, "'%s' is not a regular file", path);
-    }
-    if (fseek(f, 0, SEEK_END) == 0) size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        rc = onyxi_fail(e, ONYX_IO, "cannot read '%s' (not a regular file?)", path);
-    } else {
-        *data = onyxi_malloc(size ? (size_t)size : 1);
-        if (!*data) rc = onyxi_fail(e, ONYX_NOMEM, "out of memory reading '%s'", path);
-        else if (size && fread(*data, 1, (size_t)size, f) != (size_t)size) {
-            rc = onyxi_fail(e, ONYX_IO, "cannot read '%s'", path);
-            onyxi_free(*data);
-            *data = NULL;
-        }
-        *nbytes = (size_t)size;
-    }
-    fclose(f);
-    return rc;
-}
-
 static int options_ok(const onyx_options *o);
 
 /* The loader limits from (optional) options and ONYX_LOAD_* flags. */
@@ -79,11 +50,9 @@ onyx_status onyx_model_load_file_opts(const char *path, const onyx_options *o, u
     *out = NULL;
     onyxi_err e;
     onyxi_err_clear(&e);
-    void *data = NULL;
-    size_t nbytes = 0;
     onyx_status rc = !path ? onyxi_fail(&e, ONYX_INVALID_ARG, "path is NULL")
                      : o && !options_ok(o) ? onyxi_fail(&e, ONYX_MISUSE, "not an options handle")
-                                           : read_file(path, &data, &nbytes, &e);
+                                           : ONYX_OK;
     if (rc != ONYX_OK) {
         *out = onyxi_model_failed(rc, &e);
         return *out ? log_load(path ? path : "(NULL path)", *out, rc) : rc;
@@ -95,8 +64,7 @@ onyx_status onyx_model_load_file_opts(const char *path, const onyx_options *o, u
     else if (slash == path) snprintf(dir, sizeof dir, "/");
     else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     onyxi_load_limits limits = load_limits(o, flags);
-    rc = onyxi_model_load(data, nbytes, dir, &limits, out);
-    onyxi_free(data);
+    rc = onyxi_model_load_file(path, dir, &limits, out); /* maps the file, keeps it open */
     return log_load(path, *out, rc);
 }
 
@@ -292,6 +260,14 @@ onyx_status onyx_options_set_backend(onyx_options *o, onyx_backend b) {
     if (!options_ok(o)) return ONYX_MISUSE;
     if (b != ONYX_BACKEND_AUTO && b != ONYX_BACKEND_REFERENCE) return ONYX_INVALID_ARG;
     o->backend = b;
+    return ONYX_OK;
+}
+
+onyx_status onyx_options_set_kernel_selection(onyx_options *o, onyx_kernel_selection k) {
+    if (!options_ok(o)) return ONYX_MISUSE;
+    if (k != ONYX_SELECT_MEASURE && k != ONYX_SELECT_STATIC) return ONYX_INVALID_ARG;
+    o->selection = k;
+    o->selection_set = 1;
     return ONYX_OK;
 }
 

@@ -3,6 +3,7 @@
  * thread-safe and creating one per session would only repeat ISA detection.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <dnnl_debug.h>
@@ -127,8 +128,11 @@ onyx_status onyxi_dnnl_pack_constant(onyxi_exec *x, int input, const dnnl_memory
     if (!(x->const_inputs >> input & 1u) || !x->weights)
         return onyxi_fail(x->err, ONYX_INTERNAL, "input %d is not constant", input);
     pack_ctx pc = {x->backend->engine, x->backend->stream, user_md, want_md, x->in[input]->data};
-    return onyxi_weights_get(x->weights, x->node, input, want_md, sizeof *want_md,
-                             dnnl_memory_desc_get_size(want_md), pack_weights, &pc, packed, x->err);
+    onyx_status rc = onyxi_weights_get(x->weights, x->node, input, want_md, sizeof *want_md,
+                                       dnnl_memory_desc_get_size(want_md), pack_weights, &pc,
+                                       packed, x->err);
+    if (rc == ONYX_OK && input < 32) x->packed_inputs |= 1u << input; /* plain bytes unneeded */
+    return rc;
 }
 
 onyx_status onyxi_dnnl_md_of(dnnl_memory_desc_t *md, const onyx_tensor *t, onyxi_err *e) {
@@ -168,6 +172,47 @@ onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_
     }
     x->detail = onyxi_dnnl_impl_str(*pd);
     return ONYX_OK;
+}
+
+onyx_status onyxi_dnnl_make_pd_nth(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
+                                   int nth, dnnl_primitive_desc_t *pd) {
+    *pd = NULL;
+    if (nth <= 0) return onyxi_dnnl_make_pd(x, desc, post_ops, pd);
+    dnnl_primitive_attr_t attr = NULL;
+    ONYXI_DNNL(dnnl_primitive_attr_create(&attr), x->err);
+    dnnl_status_t ds = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (ds == dnnl_success && post_ops) ds = dnnl_primitive_attr_set_post_ops(attr, post_ops);
+    dnnl_primitive_desc_iterator_t it = NULL;
+    if (ds == dnnl_success)
+        ds = dnnl_primitive_desc_iterator_create(&it, desc, attr, x->backend->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    ONYXI_DNNL(ds, x->err);
+    /* the iterator lists oneDNN's implementations in its order of preference; the same
+     * kernel may come back for another layout, so variants count distinct names */
+    char seen[16][64];
+    int n_seen = 0;
+    onyx_status rc = ONYX_UNSUPPORTED;
+    do {
+        dnnl_primitive_desc_t cand = dnnl_primitive_desc_iterator_fetch(it);
+        if (!cand) {
+            rc = onyxi_fail(x->err, ONYX_NOMEM, "out of memory listing oneDNN kernels");
+            break;
+        }
+        const char *name = onyxi_dnnl_impl_str(cand);
+        int dup = onyxi_dnnl_is_ref(cand);
+        for (int i = 0; i < n_seen && !dup; i++) dup = strncmp(seen[i], name, 63) == 0;
+        if (!dup && n_seen == nth) {
+            *pd = cand;
+            x->detail = name;
+            rc = ONYX_OK;
+            break;
+        }
+        if (!dup && n_seen < 16) snprintf(seen[n_seen++], sizeof seen[0], "%s", name);
+        dnnl_primitive_desc_destroy(cand);
+    } while (n_seen <= nth && n_seen < 16 &&
+             dnnl_primitive_desc_iterator_next(it) == dnnl_success);
+    dnnl_primitive_desc_iterator_destroy(it);
+    return rc;
 }
 
 int onyxi_dnnl_same_layout(const void *a, const void *b) {

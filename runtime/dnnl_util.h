@@ -63,6 +63,13 @@ onyx_status onyxi_dnnl_pack_constant(onyxi_exec *x, int input, const dnnl_memory
 onyx_status onyxi_dnnl_make_pd(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
                                dnnl_primitive_desc_t *pd);
 
+/* Variant nth of onyxi_dnnl_make_pd: 0 is oneDNN's first choice (exactly onyxi_dnnl_make_pd),
+ * n > 0 the n-th further distinct implementation its primitive-descriptor iterator offers
+ * (reference loops skipped); ONYX_UNSUPPORTED beyond the last. For the session's measured
+ * kernel choice (onyxi_exec.variant). */
+onyx_status onyxi_dnnl_make_pd_nth(onyxi_exec *x, const void *desc, const_dnnl_post_ops_t post_ops,
+                                   int nth, dnnl_primitive_desc_t *pd);
+
 /* 1 when two blocked layouts (dnnl_memory_desc_t) are the same. */
 int onyxi_dnnl_same_layout(const void *a, const void *b);
 

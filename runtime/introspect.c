@@ -85,6 +85,11 @@ const char *onyx_session_step_impl(const onyx_session *s, int i) {
     return st && st->impl ? st->impl->name : NULL;
 }
 
+const char *onyx_session_step_kernel(const onyx_session *s, int i) {
+    const onyxi_step *st = step_at(s, i);
+    return st && !st->skip ? st->x.detail : NULL;
+}
+
 const char *onyx_session_step_layout(const onyx_session *s, int i) {
     const onyxi_step *st = step_at(s, i);
     return st ? onyxi_step_layout(st) : NULL;

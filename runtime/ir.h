@@ -33,6 +33,11 @@ struct onyx_tensor {
      * blocked layout chosen by the producing step (borrowed: that step's state); nbytes then
      * counts the layout's padding. Only dnnl implementations ever see a blocked tensor. */
     const void *layout;
+    /* Non-NULL on a large initializer read from a model file (borrowed: the model's
+     * runtime/consts.h): its bytes may be released while no plan reads them, and
+     * onyx_tensor_data() reads them back. Kernels use data directly: a plan keeps the bytes
+     * of every constant its kernels read resident. */
+    const struct onyxi_const *constant;
 };
 
 /* ONNX AttributeProto.AttributeType numbers. */
@@ -98,16 +103,24 @@ typedef enum onyxi_post_kind {
     ONYXI_POST_HARD_SIGMOID, /* max(0, min(1, alpha * v + beta)) */
     ONYXI_POST_SILU,         /* v * sigmoid(v), from Mul(y, Sigmoid(y)) */
     ONYXI_POST_ADD,          /* v + node input `input`, a tensor of the output's shape */
+    /* erf-based GELU, v * (1 + erf(u)) * 0.5, where u = v / alpha when beta == 0 and u =
+     * v * alpha when beta == 1 (the graph's own constant, sqrt(2) or 1/sqrt(2)) */
+    ONYXI_POST_GELU,
+    /* v + node input `input`, a constant row of the output's last dim (dims [..., 1, N])
+     * broadcast over the other axes: a MatMul's bias */
+    ONYXI_POST_BIAS,
 } onyxi_post_kind;
 
 typedef struct onyxi_post_op {
     onyxi_post_kind kind;
     float alpha, beta;
-    int input; /* ONYXI_POST_ADD: index into the node's inputs of the addend */
+    int input; /* ONYXI_POST_ADD / _BIAS: index into the node's inputs of the addend */
 } onyxi_post_op;
 
 typedef enum onyxi_fusion_role {
-    ONYXI_FUSION_HOST = 1, /* runs absorbed nodes: post-ops, or a folded BatchNormalization */
+    /* runs absorbed nodes: post-ops, a folded BatchNormalization, or (op now
+     * LayerNormalization) the primitive ops a LayerNormalization was exported as */
+    ONYXI_FUSION_HOST = 1,
     ONYXI_FUSION_ABSORBED, /* merged into node `host`'s step; has no inputs or outputs left */
     ONYXI_FUSION_FOLDED,   /* evaluated at load; its outputs became initializers */
     ONYXI_FUSION_DROPPED,  /* an Identity/Dropout whose consumers now read its input */

@@ -21,6 +21,8 @@ struct onyx_model {
     onyx_tensor *inputs;  /* owned array of views of the graph inputs' declarations */
     onyx_tensor *outputs; /* owned array of views of the graph outputs' declarations */
     struct onyxi_weight_cache *weights; /* owned: packed weights shared by the sessions */
+    struct onyxi_select_cache *select;  /* owned: measured kernel choices (select.h) */
+    struct onyxi_consts *consts; /* owned: releasable plain weights (consts.h); NULL if none */
     int n_initializers;
     int *initializers; /* owned: value indices of initializers, in value-table order */
 };
@@ -29,6 +31,12 @@ struct onyx_model {
  * external data, or NULL. The returned status is also in m->errcode. */
 onyx_status onyxi_model_load(const void *bytes, size_t nbytes, const char *model_dir,
                              const onyxi_load_limits *limits, onyx_model **out);
+/* Loads the file at path like onyxi_model_load (model_dir: its folder). The file is mapped,
+ * not read into memory, and stays open for the model's life: weights every kernel packed
+ * are released and read back from it when needed (consts.h). A file that cannot be opened
+ * gives a failed model (ONYX_IO). */
+onyx_status onyxi_model_load_file(const char *path, const char *model_dir,
+                                  const onyxi_load_limits *limits, onyx_model **out);
 /* A model in the failed state carrying code and message (NULL when memory ran out). */
 onyx_model *onyxi_model_failed(onyx_status code, const onyxi_err *e);
 

@@ -100,6 +100,12 @@ typedef enum onyx_backend {
     ONYX_BACKEND_REFERENCE = 1, /* plain C reference kernels only (the test oracle) */
 } onyx_backend;
 
+/* How a session picks each node's kernel among the implementations that accept it. */
+typedef enum onyx_kernel_selection {
+    ONYX_SELECT_MEASURE = 0, /* time the accepting kernels on the node's shapes; keep the fastest */
+    ONYX_SELECT_STATIC = 1,  /* the first accepting implementation (oneDNN's first choice) */
+} onyx_kernel_selection;
+
 typedef struct onyx_model onyx_model;     /* a loaded, validated model; immutable */
 typedef struct onyx_session onyx_session; /* planned memory + prepared kernels for one model */
 typedef struct onyx_options onyx_options; /* settings for onyx_session_create */
@@ -122,6 +128,13 @@ ONYX_API const char *onyx_status_str(onyx_status code);
 /* Loads and validates an ONNX model from a file. External data files (data_location =
  * EXTERNAL) are read relative to the model's folder; locations that are absolute, contain
  * "..", or resolve outside that folder are refused.
+ * Memory: the model keeps the file (and its external data files) open, and once the kernels
+ * of a session have packed a large weight into the model's shared weight cache, its plain
+ * copy is released and read back from the file when something needs it again (the
+ * reference backend, a new input shape, onyx_tensor_data on the initializer). So the files
+ * must not be changed in place while the model is loaded (deleting or replacing them by
+ * renaming is fine); if they are, a later session that needs released weights fails with
+ * ONYX_IO. onyx_model_load_memory keeps every weight in memory instead.
  * Ownership: *out receives a model the caller must free with onyx_model_free(), also when
  * the load failed (then it is in a failed state whose onyx_model_errmsg() says why); *out
  * is NULL only when memory ran out.
@@ -221,7 +234,9 @@ ONYX_API int64_t onyx_tensor_count(const onyx_tensor *t);
 /* Size of the data in bytes; 0 if the shape is unknown. */
 ONYX_API size_t onyx_tensor_nbytes(const onyx_tensor *t);
 /* Row-major (C order) element data; NULL for model declarations. Borrowed: see the getter
- * that returned the view. */
+ * that returned the view. On a view of a weight the model released (onyx_model_load_file),
+ * reads it back and keeps it for the model's life; NULL when the model's file changed since
+ * loading so that it cannot. */
 ONYX_API const void *onyx_tensor_data(const onyx_tensor *t);
 /* Size in bytes of one element of dtype; 0 for unknown or variable-size (string) types. */
 ONYX_API size_t onyx_dtype_size(onyx_dtype dt);
@@ -273,6 +288,20 @@ ONYX_API onyx_status onyx_options_set_num_threads(onyx_options *o, int n);
  * Returns ONYX_OK, ONYX_INVALID_ARG (unknown value), ONYX_MISUSE (NULL options). */
 ONYX_API onyx_status onyx_options_set_backend(onyx_options *o, onyx_backend b);
 
+/* Kernel choice per node. MEASURE (the default): where more than one kernel accepts a node
+ * (oneDNN's alternative kernels such as its Winograd convolution, onyx's own kernels), each
+ * is timed once on the node's real shapes and thread count while the session plans, and the
+ * fastest runs; the C reference kernel is timed only when nothing else accepts. The ranking
+ * is remembered by the model, so later sessions and re-plans on a seen shape do not time
+ * again (creating the first session takes longer). STATIC: the first implementation that
+ * accepts, without timing (fastest creation). MEASURE may pick other kernels for other thread
+ * counts, whose results then differ in rounding; sessions configured alike get the same
+ * kernels. The environment variable ONYX_KERNEL_SELECTION=static|measure sets the default
+ * for sessions whose options do not set it, and ONYX_OWN_KERNELS=0 leaves onyx's own kernels
+ * out (oneDNN and the reference kernels only).
+ * Returns ONYX_OK, ONYX_INVALID_ARG (unknown value), ONYX_MISUSE (NULL options). */
+ONYX_API onyx_status onyx_options_set_kernel_selection(onyx_options *o, onyx_kernel_selection k);
+
 /* Most bytes one session's plan may use (intermediate-tensor arena plus constants folded at
  * planning time); 0 = the machine's physical memory. A model whose shapes would need more
  * fails to plan with ONYX_NOMEM and a message giving both figures, before any allocation is
@@ -289,12 +318,15 @@ ONYX_API onyx_status onyx_options_set_load_limits(onyx_options *o, int max_nodes
 /* Graph passes run once when a model loads; every session of the model shares the result.
  * Values are fixed and only ever added to. */
 enum {
-    ONYX_PASS_DROP_IDENTITY = 1u << 0,  /* Identity, inference Dropout: readers take the input */
+    ONYX_PASS_DROP_IDENTITY = 1u << 0,  /* Identity, inference Dropout, Pad of all-zero pads:
+                                         * readers take the input */
     ONYX_PASS_FOLD_CONSTANTS = 1u << 1, /* nodes of constant inputs become initializers */
     ONYX_PASS_FOLD_BN = 1u << 2,        /* Conv -> BatchNormalization: one Conv, new weights */
-    ONYX_PASS_FUSE_ACT = 1u << 3,       /* Conv/MatMul/Gemm -> Relu/Clip/Sigmoid/HardSigmoid/LeakyRelu/SiLU */
-    ONYX_PASS_FUSE_ADD = 1u << 4,       /* Conv -> Add of a same-shape tensor (a residual) */
-    ONYX_PASS_ALL = (1u << 5) - 1u,
+    ONYX_PASS_FUSE_ACT = 1u << 3,       /* Conv/MatMul/Gemm -> Relu/Clip/Sigmoid/HardSigmoid/LeakyRelu/SiLU/GELU */
+                                        /* and BatchNormalization -> Relu */
+    ONYX_PASS_FUSE_ADD = 1u << 4,       /* Conv -> residual Add (same shape); MatMul -> bias Add (a row) */
+    ONYX_PASS_FUSE_NORM = 1u << 5,      /* LayerNormalization spelled out (ReduceMean, Sub, Pow...) -> one */
+    ONYX_PASS_ALL = (1u << 6) - 1u,
 };
 
 /* The graph passes onyx_model_load_*_opts runs (ONYX_PASS_* bits; default ONYX_PASS_ALL, 0 =
@@ -487,6 +519,13 @@ ONYX_API int onyx_session_step_node(const onyx_session *s, int i);
  * Static storage; NULL when i is out of range or s is NULL/failed. */
 ONYX_API const char *onyx_session_step_impl(const onyx_session *s, int i);
 ONYX_API const char *onyx_session_step_layout(const onyx_session *s, int i);
+
+/* The kernel step i runs, as its implementation names it: oneDNN's implementation (e.g.
+ * "brgconv:avx512_core", "jit_wino_4x3:avx512_core" for its Winograd convolution) or an own
+ * kernel's variant. With measured kernel selection this is the candidate that was fastest.
+ * Static storage; NULL when the implementation names none, i is out of range or s is
+ * NULL/failed. */
+ONYX_API const char *onyx_session_step_kernel(const onyx_session *s, int i);
 
 /* Number of input / output slots of step i (-1 when out of range), and a view of slot k
  * with the planned dtype and shape (NULL for an absent optional slot or out of range).

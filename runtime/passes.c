@@ -1,9 +1,11 @@
 /*
  * Graph passes run once at load (passes.h): drop_identity, fold_constants, fold_bn, and the
- * post-op fusions fuse_act (activations into Conv, MatMul and Gemm) / fuse_add (a residual
- * Add into Conv). Nodes a pass removes stay in the node table (the public node list keeps its
+ * post-op fusions fuse_act (activations into Conv, MatMul and Gemm; Relu into
+ * BatchNormalization) / fuse_add (a residual Add into Conv). Nodes a pass removes stay in the node table (the public node list keeps its
  * numbering) as "retired" nodes without inputs or outputs, marked by their fusion record; a
  * node that absorbed others carries its post-op chain there.
+ * fuse_act also takes the erf GELU, fuse_add a MatMul's bias row, and fuse_norm turns a
+ * LayerNormalization exported as primitive ops (ReduceMean, Sub, Pow, ...) into one node.
  * Static shapes (graph inputs with fixed declared shapes, initializers) are propagated once
  * with each op's own infer, which both folding and the same-shape test of fuse_add need.
  */
@@ -55,6 +57,7 @@ static const struct {
                   {"fold_bn", ONYX_PASS_FOLD_BN},
                   {"fuse_act", ONYX_PASS_FUSE_ACT},
                   {"fuse_add", ONYX_PASS_FUSE_ADD},
+                  {"fuse_norm", ONYX_PASS_FUSE_NORM},
                   {"all", ONYX_PASS_ALL}};
 
 unsigned onyxi_passes_parse(const char *list) {
@@ -381,10 +384,12 @@ static int64_t probe_dim(const onyxi_graph *g, int v, int d, int set) {
 
 /* Infers every node whose input shapes are statically known, in order, into t/known (with
  * probe set `set` for symbolic dims); with `folded`, nodes whose inputs are all constant
- * are computed (and marked there). */
+ * are computed (and marked there), and so are Shape/Size nodes when no graph input has a
+ * symbolic dim (every known shape is then the real one: bind_input enforces declared dims). */
 static onyx_status propagate(pass_ctx *c, onyx_tensor *tv, unsigned char *known,
                              unsigned char *folded, int set) {
     onyxi_graph *g = c->g;
+    int probed = 0; /* a stand-in size was used for some symbolic dim */
     for (int v = 0; v < c->n_static; v++) {
         const onyxi_value *gv = &g->values[v];
         onyx_tensor *t = &tv[v];
@@ -406,7 +411,10 @@ static onyx_status propagate(pass_ctx *c, onyx_tensor *tv, unsigned char *known,
             t->owns_data = t->owns_name = 0;
             t->dim_params = NULL;
             for (int d = 0; d < t->rank && d < ONYXI_MAX_RANK; d++)
-                if (t->dims[d] < 0) t->dims[d] = probe_dim(g, v, d, set);
+                if (t->dims[d] < 0) {
+                    t->dims[d] = probe_dim(g, v, d, set);
+                    probed = 1;
+                }
             known[v] = shape_known(t);
             if (known[v]) onyxi_shape_nbytes(t->dtype, t->rank, t->dims, &t->nbytes, NULL);
         } else {
@@ -453,7 +461,10 @@ static onyx_status propagate(pass_ctx *c, onyx_tensor *tv, unsigned char *known,
         if (!ok) continue;
         for (int k = 0; k < nd->n_outputs; k++)
             if (nd->outputs[k] >= 0) known[nd->outputs[k]] = 1;
-        if (!folded || !all_const || is_random(nd->op->op_type) || nd->n_outputs == 0) continue;
+        int shape_only = (nd->op->flags & ONYXI_OP_SHAPE_ONLY) && !probed;
+        if (!folded || !(all_const || shape_only) || is_random(nd->op->op_type) ||
+            nd->n_outputs == 0)
+            continue;
         onyx_status fr = fold_node(c, nd, ins, outs);
         if (fr == ONYX_NOMEM) rc = fr;
         if (fr != ONYX_OK) continue;
@@ -510,6 +521,20 @@ static int is_false(const pass_ctx *c, int v) {
            *(const unsigned char *)t->data == 0;
 }
 
+/* Node ni passes value in through as out: out's readers take in instead and ni retires as
+ * dropped. Left alone when out has more readers than this walks (rare). */
+static onyx_status bypass(pass_ctx *c, int ni, int in, int out) {
+    int rd[64], slots;
+    int nr = readers(c, out, rd, 64, &slots);
+    if (nr < 0) return ONYX_OK;
+    for (int r = 0; r < nr; r++) {
+        onyxi_node *cn = &c->g->nodes[rd[r]];
+        for (int k = 0; k < cn->n_inputs; k++)
+            if (cn->inputs[k] == out) ONYXI_CHECK(set_input(c, rd[r], k, in));
+    }
+    return retire(c, ni, ONYXI_FUSION_DROPPED, -1);
+}
+
 static onyx_status drop_identity(pass_ctx *c) {
     onyxi_graph *g = c->g;
     for (int ni = 0; ni < g->n_nodes; ni++) {
@@ -528,15 +553,46 @@ static onyx_status drop_identity(pass_ctx *c) {
                 continue;
             if (n->n_inputs > 2 && n->inputs[2] >= 0 && !is_false(c, n->inputs[2])) continue;
         }
-        int rd[64], slots;
-        int nr = readers(c, out, rd, 64, &slots);
-        if (nr < 0) continue; /* rare: left alone rather than walking a longer list */
-        for (int r = 0; r < nr; r++) {
-            onyxi_node *cn = &g->nodes[rd[r]];
-            for (int k = 0; k < cn->n_inputs; k++)
-                if (cn->inputs[k] == out) ONYXI_CHECK(set_input(c, rd[r], k, in));
-        }
-        ONYXI_CHECK(retire(c, ni, ONYXI_FUSION_DROPPED, -1));
+        ONYXI_CHECK(bypass(c, ni, in, out));
+    }
+    return ONYX_OK;
+}
+
+/* 1 when every value of Pad node n's pads is 0: the attribute before opset 11, else input 1,
+ * which must be a constant (a Constant node's output is one after fold_constants). */
+static int pads_all_zero(const pass_ctx *c, const onyxi_node *n) {
+    if (n->opset < 11) {
+        const int64_t *p;
+        int cnt = onyxi_attr_ints(n, "pads", &p);
+        for (int i = 0; i < cnt; i++)
+            if (p[i] != 0) return 0;
+        return cnt >= 0;
+    }
+    int v = n->n_inputs > 1 ? n->inputs[1] : -1;
+    if (!is_initializer(c, v)) return 0;
+    const onyx_tensor *t = &c->g->values[v].info;
+    int64_t cnt = onyxi_shape_count(t->rank, t->dims);
+    if (t->dtype != ONYX_DTYPE_INT64 || cnt < 0 || t->nbytes != (size_t)cnt * sizeof(int64_t))
+        return 0;
+    for (int64_t i = 0; i < cnt; i++)
+        if (onyxi_read_int(t, i) != 0) return 0;
+    return 1;
+}
+
+/* Part of drop_identity: a Pad of all-zero pads returns its input whatever its mode (PyTorch
+ * exports one before each count_include_pad AveragePool). It runs after fold_constants and
+ * the first shape propagation: `pads` is then an initializer, and only a Pad whose output
+ * shape inferred statically (so its own checks of pads, axes and mode passed) is dropped,
+ * leaving a malformed one to fail where it always did. */
+static onyx_status drop_zero_pads(pass_ctx *c) {
+    onyxi_graph *g = c->g;
+    for (int ni = 0; ni < g->n_nodes; ni++) {
+        onyxi_node *n = &g->nodes[ni];
+        if (!is_op(n, "Pad") || n->n_inputs < 1 || n->n_outputs != 1) continue;
+        int in = n->inputs[0], out = n->outputs[0];
+        if (in < 0 || out < 0 || out >= c->n_static || !c->known[out] || is_graph_output(c, out))
+            continue;
+        if (pads_all_zero(c, n)) ONYXI_CHECK(bypass(c, ni, in, out));
     }
     return ONYX_OK;
 }
@@ -712,13 +768,145 @@ static const char *post_name(onyxi_post_kind k) {
     case ONYXI_POST_SILU:
         return "SiLU";
     case ONYXI_POST_ADD:
+    case ONYXI_POST_BIAS:
         return "Add";
+    case ONYXI_POST_GELU:
+        return "Gelu";
     }
     return "?";
 }
 
-/* Extends host ci's post-op chain by one step (a residual Add only when allow_add); *more = 0
- * when nothing more fits. */
+/* The constant float32 scalar v (one element, of a rank that cannot raise y's static rank by
+ * broadcasting) into *out. */
+static int scalar_const(const pass_ctx *c, int v, int y, float *out) {
+    if (!is_initializer(c, v)) return 0;
+    const onyx_tensor *t = &c->g->values[v].info;
+    if (t->dtype != ONYX_DTYPE_FLOAT32 || onyxi_shape_count(t->rank, t->dims) != 1 ||
+        t->nbytes != sizeof(float))
+        return 0;
+    if (t->rank > 0 && !(y >= 0 && y < c->n_static && c->known[y] && c->t[y].rank >= t->rank))
+        return 0;
+    *out = *(const float *)t->data;
+    return 1;
+}
+
+/* The one live node reading v, through one slot; -1 when v has other readers or is a graph
+ * output (then it must stay computed). */
+static int only_reader(const pass_ctx *c, int v) {
+    int rd[2], slots;
+    if (v < 0 || is_graph_output(c, v) || readers(c, v, rd, 2, &slots) != 1 || slots != 1)
+        return -1;
+    return rd[0];
+}
+
+/* Node ni is op(v, k) (or op(k, v) when either_order) with a constant scalar k, writing one
+ * output; k into *k. */
+static int op_with_const(const pass_ctx *c, int ni, const char *op, int v, int either_order,
+                         float *k) {
+    if (ni < 0) return 0;
+    const onyxi_node *n = &c->g->nodes[ni];
+    if (!is_op(n, op) || n->n_inputs != 2 || n->n_outputs != 1 || n->outputs[0] < 0) return 0;
+    if (n->inputs[0] == v && scalar_const(c, n->inputs[1], v, k)) return 1;
+    return either_order && n->inputs[1] == v && scalar_const(c, n->inputs[0], v, k);
+}
+
+/* Node ni is Mul(a, b) in either order, writing one output. */
+static int is_mul_of(const pass_ctx *c, int ni, int a, int b) {
+    if (ni < 0) return 0;
+    const onyxi_node *n = &c->g->nodes[ni];
+    return is_op(n, "Mul") && n->n_inputs == 2 && n->n_outputs == 1 && n->outputs[0] >= 0 &&
+           ((n->inputs[0] == a && n->inputs[1] == b) || (n->inputs[0] == b && n->inputs[1] == a));
+}
+
+/* An erf GELU reading y through its two readers rd[0..1]: u = Div(y, sqrt(2)) or
+ * Mul(y, 1/sqrt(2)), h = Add(Erf(u), 1), then y * h * 0.5 as Mul(Mul(y, h), 0.5),
+ * Mul(y, Mul(h, 0.5)) or Mul(Mul(y, 0.5), h), each Mul in either operand order and every
+ * intermediate read once. Fills p, the five absorbed nodes and z (the last Mul's output). */
+static int gelu_chain(const pass_ctx *c, int y, const int *rd, onyxi_post_op *p, int *absorbed,
+                      int *z) {
+    const onyxi_graph *g = c->g;
+    for (int w = 0; w < 2; w++) {
+        int si = rd[w], oi = rd[1 - w];
+        float k, half, one;
+        int mul;
+        /* gelu_erf computes erf(y / sqrt(2)): only that constant, to float rounding */
+        if (op_with_const(c, si, "Div", y, 0, &k) && fabsf(k - 1.41421356f) <= 2e-6f)
+            mul = 0;
+        else if (op_with_const(c, si, "Mul", y, 1, &k) && fabsf(k - 0.707106781f) <= 1e-6f)
+            mul = 1;
+        else
+            continue;
+        int ei = only_reader(c, g->nodes[si].outputs[0]);
+        if (ei < 0 || !is_op(&g->nodes[ei], "Erf") || g->nodes[ei].n_inputs != 1 ||
+            g->nodes[ei].n_outputs != 1)
+            continue;
+        int ev = g->nodes[ei].outputs[0];
+        int ai = only_reader(c, ev);
+        if (!op_with_const(c, ai, "Add", ev, 1, &one) || one != 1.0f) continue;
+        int hv = g->nodes[ai].outputs[0];
+        int m1 = only_reader(c, hv), m2 = -1;
+        if (is_mul_of(c, m1, y, hv) && m1 == oi) {
+            /* Mul(Mul(y, h), 0.5) */
+            int mv = g->nodes[m1].outputs[0];
+            m2 = only_reader(c, mv);
+            if (!op_with_const(c, m2, "Mul", mv, 1, &half) || half != 0.5f) continue;
+        } else if (op_with_const(c, m1, "Mul", hv, 1, &half) && half == 0.5f) {
+            /* Mul(y, Mul(h, 0.5)) */
+            int mv = g->nodes[m1].outputs[0];
+            m2 = only_reader(c, mv);
+            if (m2 != oi || !is_mul_of(c, m2, y, mv)) continue;
+        } else if (op_with_const(c, oi, "Mul", y, 1, &half) && half == 0.5f) {
+            /* Mul(Mul(y, 0.5), h) */
+            int yh = g->nodes[oi].outputs[0];
+            if (m1 < 0 || only_reader(c, yh) != m1 || !is_mul_of(c, m1, yh, hv)) continue;
+            m2 = m1;
+            m1 = oi;
+        } else {
+            continue;
+        }
+        memset(p, 0, sizeof *p);
+        p->kind = ONYXI_POST_GELU;
+        p->alpha = k;
+        p->beta = (float)mul;
+        absorbed[0] = si;
+        absorbed[1] = ei;
+        absorbed[2] = ai;
+        absorbed[3] = m1;
+        absorbed[4] = m2;
+        *z = g->nodes[m2].outputs[0];
+        return 1;
+    }
+    return 0;
+}
+
+/* Value r is a float32 initializer [..., 1, N] whose N is y's static last dim, of at most
+ * y's rank: Add(y, r) keeps y's shape and adds one row to every row. Only one per chain and
+ * only with a B of rank 2 or more: oneDNN takes no other, and the reference MatMul running
+ * the whole chain would cost more than the Add saves. */
+static int bias_row(const pass_ctx *c, const onyxi_node *mm, int y, int r) {
+    if (!is_initializer(c, r) || y < 0 || y >= c->n_static) return 0;
+    for (int i = 0; mm->fusion && i < mm->fusion->n_post; i++)
+        if (mm->fusion->post[i].kind == ONYXI_POST_BIAS) return 0;
+    int bv = mm->inputs[1];
+    if (bv < 0 || bv >= c->n_static || !c->known[bv] || c->t[bv].rank < 2) return 0;
+    const onyx_tensor *b = &c->g->values[r].info;
+    if (b->dtype != ONYX_DTYPE_FLOAT32 || b->rank < 1) return 0;
+    int64_t n = b->dims[b->rank - 1];
+    if (n < 1 || b->nbytes != (size_t)n * sizeof(float)) return 0;
+    for (int d = 0; d < b->rank - 1; d++)
+        if (b->dims[d] != 1) return 0;
+    for (int set = 0; set < 2; set++) {
+        const unsigned char *known = set ? c->known2 : c->known;
+        const onyx_tensor *t = set ? &c->t2[y] : &c->t[y];
+        if (!known[y] || t->dtype != ONYX_DTYPE_FLOAT32 || t->rank < b->rank ||
+            t->dims[t->rank - 1] != n)
+            return 0;
+    }
+    return 1;
+}
+
+/* Extends host ci's post-op chain by one step (a residual Add only when allow_add, a bias Add
+ * only on a MatMul); *more = 0 when nothing more fits. */
 static onyx_status fuse_step(pass_ctx *c, int ci, int allow_add, int *more) {
     onyxi_graph *g = c->g;
     onyxi_node *cv = &g->nodes[ci];
@@ -729,7 +917,7 @@ static onyx_status fuse_step(pass_ctx *c, int ci, int allow_add, int *more) {
     int rd[2], slots;
     int nr = readers(c, y, rd, 2, &slots);
     onyxi_post_op p;
-    int absorbed[2] = {-1, -1}, z = -1;
+    int absorbed[5] = {-1, -1, -1, -1, -1}, z = -1;
     if (nr == 1 && slots == 1) {
         onyxi_node *a = &g->nodes[rd[0]];
         if ((c->on & ONYX_PASS_FUSE_ACT) && activation(c, a, &p) && a->inputs[0] == y) {
@@ -748,7 +936,19 @@ static onyx_status fuse_step(pass_ctx *c, int ci, int allow_add, int *more) {
             ONYXI_CHECK(append_input(c, ci, r, &p.input));
             absorbed[0] = rd[0];
             z = a->outputs[0];
+        } else if (is_op(cv, "MatMul") && (c->on & ONYX_PASS_FUSE_ADD) && is_op(a, "Add") &&
+                   a->n_inputs == 2 && a->n_outputs == 1 && a->outputs[0] >= 0 &&
+                   bias_row(c, cv, y, a->inputs[0] == y ? a->inputs[1] : a->inputs[0])) {
+            memset(&p, 0, sizeof p);
+            p.kind = ONYXI_POST_BIAS;
+            ONYXI_CHECK(
+                append_input(c, ci, a->inputs[0] == y ? a->inputs[1] : a->inputs[0], &p.input));
+            absorbed[0] = rd[0];
+            z = a->outputs[0];
         }
+    } else if (nr == 2 && slots == 2 && (c->on & ONYX_PASS_FUSE_ACT) &&
+               gelu_chain(c, y, rd, &p, absorbed, &z)) {
+        /* GELU: absorbed and z are set */
     } else if (nr == 2 && slots == 2 && (c->on & ONYX_PASS_FUSE_ACT)) {
         /* SiLU: Mul(y, Sigmoid(y)) in either order, the sigmoid read only by the Mul */
         int si = is_op(&g->nodes[rd[0]], "Sigmoid") ? rd[0] : rd[1];
@@ -771,7 +971,7 @@ static onyx_status fuse_step(pass_ctx *c, int ci, int allow_add, int *more) {
         z = m->outputs[0];
     }
     if (z < 0) return ONYX_OK;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 5; i++)
         if (absorbed[i] >= 0) ONYXI_CHECK(retire(c, absorbed[i], ONYXI_FUSION_ABSORBED, ci));
     cv->outputs[0] = z;
     g->values[z].producer = ci;
@@ -788,23 +988,177 @@ static int is_float(const pass_ctx *c, int v) {
     return c->g->values[v].info.dtype == ONYX_DTYPE_FLOAT32;
 }
 
+/* A BatchNormalization left standing by fold_bn (pre-activation blocks: DenseNet) hosts the
+ * Relu it feeds. Only Relu: oneDNN 2.6 normalization takes no post-ops, only its
+ * dnnl_fuse_norm_relu flag; the reference kernel applies the chain per plane. */
+static onyx_status fuse_bn_relu(pass_ctx *c, int bi) {
+    const onyxi_node *bn = &c->g->nodes[bi];
+    int y = bn->outputs[0], rd[2], slots, more;
+    if (bn->fusion || y < 0 || is_graph_output(c, y)) return ONYX_OK;
+    if (readers(c, y, rd, 2, &slots) != 1 || slots != 1 || !is_op(&c->g->nodes[rd[0]], "Relu"))
+        return ONYX_OK;
+    return fuse_step(c, bi, 0, &more);
+}
+
 static onyx_status fuse_hosts(pass_ctx *c) {
     for (int oi = 0; oi < c->g->n_nodes; oi++) {
         int ci = c->g->order[oi];
         onyxi_node *h = &c->g->nodes[ci];
         if (h->n_outputs != 1 || h->n_inputs < 2) continue;
+        if (is_op(h, "BatchNormalization")) {
+            if (c->on & ONYX_PASS_FUSE_ACT) ONYXI_CHECK(fuse_bn_relu(c, ci));
+            continue;
+        }
         int allow_add = is_op(h, "Conv");
         /* MatMul and Gemm also run on integers, which the post-ops do not; their dtypes
          * agree, so any one operand known as float32 settles it */
         if (!allow_add) {
-            if (!(c->on & ONYX_PASS_FUSE_ACT) || !(is_op(h, "MatMul") || is_op(h, "Gemm")))
-                continue;
+            if (!(is_op(h, "MatMul") || is_op(h, "Gemm"))) continue;
             if (!is_float(c, h->inputs[0]) && !is_float(c, h->inputs[1]) &&
                 !is_float(c, h->outputs[0]))
                 continue;
         }
         for (int more = 1; more;)
             ONYXI_CHECK(fuse_step(c, ci, allow_add, &more));
+    }
+    return ONYX_OK;
+}
+
+/* ---- fuse_norm: a LayerNormalization exported as primitive ops ---- */
+
+/* Node ri is a ReduceMean of x over its last axis only (x of static rank `rank`), keeping the
+ * axis. Opset 18 moved axes from the attribute to a (here constant) input. */
+static int mean_last_axis(const pass_ctx *c, int ri, int x, int rank) {
+    if (ri < 0) return 0;
+    const onyxi_node *r = &c->g->nodes[ri];
+    if (!is_op(r, "ReduceMean") || r->n_inputs < 1 || r->inputs[0] != x || r->n_outputs != 1 ||
+        r->outputs[0] < 0 || onyxi_attr_int(r, "keepdims", 1) != 1)
+        return 0;
+    int64_t axis;
+    if (r->op->since_version < 18) {
+        const int64_t *ax;
+        if (onyxi_attr_ints(r, "axes", &ax) != 1) return 0;
+        axis = ax[0];
+    } else {
+        int v = r->n_inputs > 1 ? r->inputs[1] : -1;
+        if (!is_initializer(c, v)) return 0;
+        const onyx_tensor *t = &c->g->values[v].info;
+        if (t->dtype != ONYX_DTYPE_INT64 || onyxi_shape_count(t->rank, t->dims) != 1 ||
+            t->nbytes != sizeof(int64_t))
+            return 0;
+        axis = *(const int64_t *)t->data;
+    }
+    return axis == -1 || axis == rank - 1;
+}
+
+/* Node ni is op(v, p) or op(p, v) with p a float32 initializer [n]; p, else -1. */
+static int param_operand(const pass_ctx *c, int ni, const char *op, int v, int64_t n) {
+    if (ni < 0) return -1;
+    const onyxi_node *nd = &c->g->nodes[ni];
+    if (!is_op(nd, op) || nd->n_inputs != 2 || nd->n_outputs != 1 || nd->outputs[0] < 0) return -1;
+    int p = nd->inputs[0] == v ? nd->inputs[1] : nd->inputs[1] == v ? nd->inputs[0] : -1;
+    return p != v && is_vector(c, p, n) ? p : -1;
+}
+
+/* Rewrites the chain that starts at ReduceMean r1 when it is
+ *   d = Sub(x, ReduceMean(x)), y = Div(d, Sqrt(Add(ReduceMean(Pow(d, 2)), eps))) * gamma + beta
+ * (Pow(d, 2) may be Mul(d, d), the Mul and Add may take their operands in either order, beta
+ * may be missing), every mean over x's last axis and every intermediate read only inside the
+ * chain. Its last node (the Add of beta, else the Mul) becomes LayerNormalization(x, gamma,
+ * beta) with axis -1 and that epsilon, through onyx's LayerNormalization-17 entry whatever the
+ * model's opset; the others are absorbed into it. x's static last dim must be gamma's length
+ * (the unfused ops would broadcast a mismatch). */
+static onyx_status fuse_norm_one(pass_ctx *c, int r1) {
+    onyxi_graph *g = c->g;
+    int x = g->nodes[r1].n_inputs >= 1 ? g->nodes[r1].inputs[0] : -1;
+    if (x < 0 || x >= c->n_static || !c->known[x] || !c->known2[x]) return ONYX_OK;
+    const onyx_tensor *tx = &c->t[x];
+    int rank = tx->rank;
+    if (tx->dtype != ONYX_DTYPE_FLOAT32 || rank < 1 || c->t2[x].rank != rank) return ONYX_OK;
+    int64_t n = tx->dims[rank - 1];
+    if (n < 1 || c->t2[x].dims[rank - 1] != n || !mean_last_axis(c, r1, x, rank)) return ONYX_OK;
+    int mean = g->nodes[r1].outputs[0], si = only_reader(c, mean);
+    if (si < 0) return ONYX_OK;
+    const onyxi_node *sub = &g->nodes[si];
+    if (!is_op(sub, "Sub") || sub->n_inputs != 2 || sub->inputs[0] != x || sub->inputs[1] != mean ||
+        sub->n_outputs != 1 || sub->outputs[0] < 0)
+        return ONYX_OK;
+    /* d feeds the square and the final Div */
+    int d = sub->outputs[0], rd[2], slots, pi = -1, di = -1;
+    if (is_graph_output(c, d) || readers(c, d, rd, 2, &slots) != 2) return ONYX_OK;
+    for (int w = 0; w < 2; w++) {
+        const onyxi_node *nd = &g->nodes[rd[w]];
+        float two;
+        if ((op_with_const(c, rd[w], "Pow", d, 0, &two) && two == 2.0f) ||
+            is_mul_of(c, rd[w], d, d))
+            pi = rd[w];
+        else if (is_op(nd, "Div") && nd->n_inputs == 2 && nd->inputs[0] == d &&
+                 nd->inputs[1] != d && nd->n_outputs == 1 && nd->outputs[0] >= 0)
+            di = rd[w];
+    }
+    if (pi < 0 || di < 0 || slots != (is_mul_of(c, pi, d, d) ? 3 : 2)) return ONYX_OK;
+    int sq = g->nodes[pi].outputs[0], r2 = only_reader(c, sq);
+    if (!mean_last_axis(c, r2, sq, rank)) return ONYX_OK;
+    int var = g->nodes[r2].outputs[0], ai = only_reader(c, var);
+    float eps;
+    if (!op_with_const(c, ai, "Add", var, 1, &eps) || !isfinite(eps)) return ONYX_OK;
+    int qi = only_reader(c, g->nodes[ai].outputs[0]);
+    if (qi < 0 || !is_op(&g->nodes[qi], "Sqrt") || g->nodes[qi].n_inputs != 1 ||
+        g->nodes[qi].n_outputs != 1)
+        return ONYX_OK;
+    int q = g->nodes[qi].outputs[0];
+    if (only_reader(c, q) != di || g->nodes[di].inputs[1] != q) return ONYX_OK;
+    int dv = g->nodes[di].outputs[0], mi = only_reader(c, dv);
+    int gamma = param_operand(c, mi, "Mul", dv, n);
+    if (gamma < 0) return ONYX_OK;
+    int mv = g->nodes[mi].outputs[0], bi = only_reader(c, mv);
+    int beta = param_operand(c, bi, "Add", mv, n);
+    int hi = beta >= 0 ? bi : mi;
+    onyxi_node *h = &g->nodes[hi];
+    const onyxi_op *ln = onyxi_op_find("", "LayerNormalization", 17, NULL);
+    if (!ln || h->fusion || h->n_attrs != 0) return ONYX_OK;
+
+    /* everything that can fail to allocate first: the graph stays as it was */
+    char *op_type = onyxi_strdup("LayerNormalization");
+    onyxi_attr *attrs = onyxi_calloc(2, sizeof *attrs);
+    onyxi_fusion *f = onyxi_calloc(1, sizeof *f);
+    char *axis_name = onyxi_strdup("axis"), *eps_name = onyxi_strdup("epsilon");
+    if (!op_type || !attrs || !f || !axis_name || !eps_name) {
+        onyxi_free(op_type);
+        onyxi_free(attrs);
+        onyxi_free(f);
+        onyxi_free(axis_name);
+        onyxi_free(eps_name);
+        return nomem(c);
+    }
+    attrs[0].name = axis_name;
+    attrs[0].type = ONYXI_ATTR_INT;
+    attrs[0].i = -1;
+    attrs[1].name = eps_name;
+    attrs[1].type = ONYXI_ATTR_FLOAT;
+    attrs[1].f = eps;
+    onyxi_free(h->attrs);
+    h->attrs = attrs;
+    h->n_attrs = 2;
+    onyxi_free(h->op_type);
+    h->op_type = op_type;
+    h->op = ln;
+    f->role = ONYXI_FUSION_HOST;
+    f->host = -1;
+    h->fusion = f;
+    ONYXI_CHECK(set_input(c, hi, 0, x));
+    ONYXI_CHECK(set_input(c, hi, 1, gamma));
+    if (beta >= 0) ONYXI_CHECK(append_input(c, hi, beta, NULL));
+    const int absorbed[8] = {r1, si, pi, r2, ai, qi, di, hi == bi ? mi : -1};
+    for (int i = 0; i < 8; i++)
+        if (absorbed[i] >= 0) ONYXI_CHECK(retire(c, absorbed[i], ONYXI_FUSION_ABSORBED, hi));
+    return ONYX_OK;
+}
+
+static onyx_status fuse_norm(pass_ctx *c) {
+    for (int oi = 0; oi < c->g->n_nodes; oi++) {
+        int ni = c->g->order[oi];
+        if (is_op(&c->g->nodes[ni], "ReduceMean")) ONYXI_CHECK(fuse_norm_one(c, ni));
     }
     return ONYX_OK;
 }
@@ -892,8 +1246,11 @@ static onyx_status run_passes(pass_ctx *c, unsigned char *folded) {
     ONYXI_CHECK(
         propagate(c, c->t, c->known, (c->on & ONYX_PASS_FOLD_CONSTANTS) ? folded : NULL, 0));
     ONYXI_CHECK(commit_folds(c, folded));
-    if (c->on & ONYX_PASS_FUSE_ADD) ONYXI_CHECK(propagate(c, c->t2, c->known2, NULL, 1));
+    if (c->on & ONYX_PASS_DROP_IDENTITY) ONYXI_CHECK(drop_zero_pads(c));
+    if (c->on & (ONYX_PASS_FUSE_ADD | ONYX_PASS_FUSE_NORM))
+        ONYXI_CHECK(propagate(c, c->t2, c->known2, NULL, 1));
     if (c->on & ONYX_PASS_FOLD_BN) ONYXI_CHECK(fold_bn(c));
+    if (c->on & ONYX_PASS_FUSE_NORM) ONYXI_CHECK(fuse_norm(c));
     if (c->on & (ONYX_PASS_FUSE_ACT | ONYX_PASS_FUSE_ADD)) ONYXI_CHECK(fuse_hosts(c));
     drop_unread(c);
     return reorder(c);

@@ -135,6 +135,10 @@ onyx_status onyxi_profile_write(onyx_session *s, const char *path) {
             put_json_string(f, nd->op_type);
             fprintf(f, ",\"impl\":");
             put_json_string(f, st->impl ? st->impl->name : "?");
+            if (st->x.detail) { /* the kernel, when the implementation names it */
+                fprintf(f, ",\"kernel\":");
+                put_json_string(f, st->x.detail);
+            }
             fprintf(f, ",\"layout\":\"%s\",\"step\":%d,\"run\":%lld,\"inputs\":",
                     onyxi_step_layout(st), i, (long long)re[0]);
             put_tensors(f, st->x.in, st->x.n_in);

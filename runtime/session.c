@@ -16,11 +16,14 @@
 #include <omp.h>
 #endif
 
+#include "consts.h"
 #include "log.h"
 #include "passes.h"
 #include "plan.h"
 #include "reorder.h"
+#include "select.h"
 #include "session.h"
+#include "weights.h"
 
 /* Threads when the options say 0: OpenMP's default (OMP_NUM_THREADS or the core count). */
 static int default_threads(void) {
@@ -72,6 +75,13 @@ onyx_status onyxi_session_init(onyx_session *s, onyx_model *m, const onyx_option
     s->backend = o ? o->backend : ONYX_BACKEND_AUTO;
     s->memory_limit = o && o->memory_limit ? o->memory_limit : physical_memory();
     s->profiling = o ? o->profiling : 0;
+    /* the environment sets the default (so whole test suites can run either way); options
+     * that set the selection win */
+    const char *sel = getenv("ONYX_KERNEL_SELECTION");
+    s->select_measure = !(sel && strcmp(sel, "static") == 0);
+    if (o && o->selection_set) s->select_measure = o->selection == ONYX_SELECT_MEASURE;
+    const char *own = getenv("ONYX_OWN_KERNELS");
+    s->own_kernels = !(own && strcmp(own, "0") == 0);
     s->trace_pid = atomic_fetch_add(&next_trace_pid, 1);
     /* memory sharing (in-place outputs, zero-copy Concat) can be turned off for debugging */
     const char *off = getenv("ONYX_DISABLE_PASSES");
@@ -116,6 +126,7 @@ static void release_plan(onyx_session *s) {
         if (st->initialized && st->impl->fini) st->impl->fini(&st->x);
         st->initialized = 0;
     }
+    onyxi_consts_plan_release(s->model->consts, s); /* constants its kernels read */
     onyxi_free(s->steps);
     onyxi_free(s->io_in);
     onyxi_free(s->io_out);
@@ -145,6 +156,11 @@ static void release_plan(onyx_session *s) {
     s->n_temps = 0;
     s->arena_bytes = s->intermediate_bytes = 0;
     s->planned_bytes = 0;
+    s->select_ns = 0;
+    onyxi_free(s->sel_pool);
+    s->sel_pool = NULL;
+    s->sel_pool_bytes = 0;
+    s->sel_pool_node = -1;
     s->planned = 0;
 }
 
@@ -305,68 +321,627 @@ static void drop_reorders(onyx_session *s, onyxi_step *steps, int *n, int mark, 
     s->n_temps = temps;
 }
 
-/* Picks the first implementation of step p's op whose init accepts it (the reference one
- * last) and appends it to steps[*n], preceded by reorder steps when it needs plain inputs
- * but a producer chose a blocked layout. */
-static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n) {
-    const onyxi_op *op = s->g->nodes[p->node].op;
-    onyx_status rc = ONYX_UNSUPPORTED;
+/* ---- choosing each step's implementation ---------------------------------------------------
+ * Static selection takes the first implementation in the op's list whose init accepts the
+ * node. Measured selection (the default, DESIGN.md "Beat oneDNN where it is weak here") builds
+ * every accepting candidate — each implementation, and each variant of one that has several
+ * (oneDNN's alternative kernels, its Winograd convolution) — times them on temporary buffers
+ * of the node's real shapes and keeps the fastest. The reference kernel is timed only when
+ * nothing else accepts: it is 10-100x slower, so timing it would only lengthen planning. The
+ * ranking goes into the model's choice cache (select.h), which later sessions, re-plans and
+ * identical nodes reuse without timing. */
+
+#define SELECT_MAX_VARIANTS 8       /* variants tried per implementation */
+#define SELECT_MAX_OUTS 32          /* nodes with more outputs are not measured */
+#define SELECT_NODE_CAP_NS 20000000 /* after 20 ms of runs on one node, no second runs */
+#define SELECT_MAX_TENSORS 160      /* distinct tensors one timed range may touch */
+
+/* 1 for an implementation of our own: neither oneDNN nor the reference kernel (ONYX_OWN_KERNELS=0
+ * leaves them out, for "oneDNN only" comparisons). */
+static int is_own_kernel(const onyxi_op *op, int i) {
+    const onyxi_impl *impl = op->impls[i];
+    return op->impls[i + 1] != NULL && strcmp(impl->name, "dnnl") != 0 &&
+           strcmp(impl->name, "ref") != 0;
+}
+
+/* Whether implementation i of op may run in this session at all. */
+static int impl_allowed(const onyx_session *s, const onyxi_op *op, int i) {
+    int is_ref = op->impls[i + 1] == NULL;
+    if (s->backend == ONYX_BACKEND_REFERENCE && !is_ref) return 0;
+    if (onyxi_impl_takes_blocked(op->impls[i]) && !s->has_backend) return 0;
+    if (!s->own_kernels && is_own_kernel(op, i)) return 0;
+    return 1;
+}
+
+/* Outputs a failed or set-aside attempt may have given a blocked layout go back to plain. */
+static void outputs_to_plain(const onyxi_exec *x) {
+    for (int k = 0; k < x->n_out; k++)
+        if (x->out[k] && x->out[k]->layout) {
+            x->out[k]->layout = NULL;
+            onyxi_shape_nbytes(x->out[k]->dtype, x->out[k]->rank, x->out[k]->dims,
+                               &x->out[k]->nbytes, NULL);
+        }
+}
+
+/* Adds reorders to plain for the blocked inputs of a plain-only implementation (ins is the
+ * step's input array, re-pointed at the plain copies). */
+static onyx_status add_input_reorders(onyx_session *s, onyxi_step *steps, int *n, int node,
+                                      const onyx_tensor **ins, int n_in) {
+    for (int k = 0; k < n_in; k++)
+        if (ins[k] && ins[k]->layout) ONYXI_CHECK(add_reorder(s, steps, n, node, &ins[k]));
+    return ONYX_OK;
+}
+
+static void log_choice(onyx_session *s, const onyxi_step *st, const char *how) {
+    if (!onyxi_log_enabled(ONYX_LOG_DEBUG)) return;
+    char label[256];
+    onyxi_node_label(s->g, st->node, label, sizeof label);
+    onyxi_log(ONYX_LOG_DEBUG, "%s: implementation '%s'%s%s%s (%s)", label, st->impl->name,
+              st->x.detail ? " (" : "", st->x.detail ? st->x.detail : "",
+              st->x.detail ? ")" : "", how);
+}
+
+/* The step is in steps[*n], initialized: records its output layout and counts it. */
+static void commit_step(onyx_session *s, onyxi_step *steps, int *n, const char *how) {
+    onyxi_step *st = &steps[*n];
+    st->initialized = 1;
+    st->layout = st->x.n_out > 0 && st->x.out[0] && st->x.out[0]->layout
+                     ? onyxi_dnnl_layout_name(st->x.out[0]->layout)
+                     : NULL;
+    (*n)++;
+    log_choice(s, st, how);
+}
+
+/* Inits variant `variant` of impl for step p straight into steps[*n] (after any reorders it
+ * needs) and commits it. ONYX_UNSUPPORTED (or another error) leaves everything as it was;
+ * *more reports x.more_variants. */
+static onyx_status try_commit(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n,
+                              const onyxi_impl *impl, int variant, const char *how, int *more) {
     const onyx_tensor **ins = (const onyx_tensor **)p->x.in;
     const onyx_tensor *orig[64];
     int n_in = p->x.n_in < 64 ? p->x.n_in : 64;
     for (int k = 0; k < n_in; k++) orig[k] = ins[k];
+    int mark = *n, temps = s->n_temps;
+    onyxi_err_clear(&s->err);
+    /* a kernel's own buffers count against what is left of the memory limit */
+    size_t old_cap = onyxi_alloc_set_cap(s->memory_limit > s->planned_bytes
+                                             ? s->memory_limit - s->planned_bytes
+                                             : 1);
+    onyx_status rc = ONYX_OK;
+    if (!onyxi_impl_takes_blocked(impl)) rc = add_input_reorders(s, steps, n, p->node, ins, n_in);
+    onyxi_step *st = &steps[*n];
+    *st = *p;
+    st->x.state = NULL;
+    st->x.variant = variant;
+    st->x.more_variants = 0;
+    if (rc == ONYX_OK) rc = impl->init ? impl->init(&st->x) : ONYX_OK;
+    onyxi_alloc_set_cap(old_cap);
+    if (more) *more = st->x.more_variants;
+    if (rc == ONYX_OK) {
+        st->impl = impl;
+        commit_step(s, steps, n, how);
+        return ONYX_OK;
+    }
+    if (impl->fini) impl->fini(&st->x);
+    st->x.state = NULL;
+    outputs_to_plain(&st->x);
+    drop_reorders(s, steps, n, mark, temps);
+    for (int k = 0; k < n_in; k++) ins[k] = orig[k];
+    return rc;
+}
+
+/* Static selection: the first implementation whose init accepts the node (the reference one
+ * last), at its default variant. */
+static onyx_status choose_first(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n) {
+    const onyxi_op *op = s->g->nodes[p->node].op;
+    onyx_status rc = ONYX_UNSUPPORTED;
     for (int i = 0; op->impls[i]; i++) {
-        const onyxi_impl *impl = op->impls[i];
-        int is_ref = op->impls[i + 1] == NULL;
-        int is_dnnl = onyxi_impl_takes_blocked(impl);
-        if (s->backend == ONYX_BACKEND_REFERENCE && !is_ref) continue;
-        if (is_dnnl && !s->has_backend) continue;
-        int mark = *n, temps = s->n_temps;
-        onyxi_err_clear(&s->err);
-        rc = ONYX_OK;
-        /* a kernel's own buffers count against what is left of the memory limit */
-        size_t old_cap = onyxi_alloc_set_cap(s->memory_limit > s->planned_bytes
-                                                 ? s->memory_limit - s->planned_bytes
-                                                 : 1);
-        for (int k = 0; rc == ONYX_OK && k < n_in; k++)
-            if (!is_dnnl && ins[k] && ins[k]->layout)
-                rc = add_reorder(s, steps, n, p->node, &ins[k]);
-        onyxi_step *st = &steps[*n];
-        *st = *p;
-        st->x.state = NULL;
-        if (rc == ONYX_OK) rc = impl->init ? impl->init(&st->x) : ONYX_OK;
-        onyxi_alloc_set_cap(old_cap);
-        if (rc == ONYX_OK) {
-            st->impl = impl;
-            st->initialized = 1;
-            st->layout = st->x.n_out > 0 && st->x.out[0] && st->x.out[0]->layout
-                             ? onyxi_dnnl_layout_name(st->x.out[0]->layout)
-                             : NULL;
-            (*n)++;
-            if (onyxi_log_enabled(ONYX_LOG_DEBUG)) {
-                char label[256];
-                onyxi_node_label(s->g, st->node, label, sizeof label);
-                onyxi_log(ONYX_LOG_DEBUG, "%s: implementation '%s'%s%s%s", label, impl->name,
-                          st->x.detail ? " (" : "", st->x.detail ? st->x.detail : "",
-                          st->x.detail ? ")" : "");
-            }
-            return ONYX_OK;
-        }
-        if (impl->fini) impl->fini(&st->x);
-        st->x.state = NULL;
-        /* outputs the failed attempt may have given a blocked layout go back to plain */
-        for (int k = 0; k < st->x.n_out; k++)
-            if (st->x.out[k] && st->x.out[k]->layout) {
-                st->x.out[k]->layout = NULL;
-                onyxi_shape_nbytes(st->x.out[k]->dtype, st->x.out[k]->rank, st->x.out[k]->dims,
-                                   &st->x.out[k]->nbytes, NULL);
-            }
-        drop_reorders(s, steps, n, mark, temps);
-        for (int k = 0; k < n_in; k++) ins[k] = orig[k];
-        if (rc != ONYX_UNSUPPORTED || is_ref) break;
+        if (!impl_allowed(s, op, i)) continue;
+        rc = try_commit(s, p, steps, n, op->impls[i], 0, "first accepting", NULL);
+        if (rc == ONYX_OK) return ONYX_OK;
+        if (rc != ONYX_UNSUPPORTED || op->impls[i + 1] == NULL) break;
     }
     if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "no implementation accepts this node");
     return rc;
+}
+
+/* ---- the choice cache key: everything a measurement depended on ---- */
+
+typedef struct sel_key {
+    unsigned char buf[2048];
+    size_t len;
+    uint64_t overflow; /* hash of whatever did not fit */
+    int spilled;
+} sel_key;
+
+static void key_add(sel_key *k, const void *p, size_t n) {
+    if (!k->spilled && n <= sizeof k->buf - k->len) {
+        memcpy(k->buf + k->len, p, n);
+        k->len += n;
+        return;
+    }
+    k->spilled = 1;
+    k->overflow = onyxi_fnv(k->overflow, p, n);
+}
+
+static void key_int(sel_key *k, int64_t v) { key_add(k, &v, sizeof v); }
+
+static void key_str(sel_key *k, const char *str) {
+    size_t n = str ? strlen(str) : 0;
+    key_int(k, (int64_t)n);
+    if (n) key_add(k, str, n);
+}
+
+/* A blocked layout's identity (0 for plain): the fields that say where each element is, not
+ * the whole descriptor, whose other fields may differ between producers of the same layout. */
+static uint64_t layout_hash(const void *layout) {
+    if (!layout) return 0;
+    const dnnl_memory_desc_t *md = layout;
+    uint64_t h = ONYXI_FNV_START;
+    int nd = md->ndims > 0 && md->ndims <= DNNL_MAX_NDIMS ? md->ndims : 0;
+    h = onyxi_fnv(h, &md->ndims, sizeof md->ndims);
+    h = onyxi_fnv(h, md->dims, (size_t)nd * sizeof md->dims[0]);
+    h = onyxi_fnv(h, md->padded_dims, (size_t)nd * sizeof md->padded_dims[0]);
+    h = onyxi_fnv(h, &md->data_type, sizeof md->data_type);
+    h = onyxi_fnv(h, &md->format_kind, sizeof md->format_kind);
+    h = onyxi_fnv(h, &md->offset0, sizeof md->offset0);
+    if (md->format_kind == dnnl_blocked) {
+        const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
+        int nb = b->inner_nblks > 0 && b->inner_nblks <= DNNL_MAX_NDIMS ? b->inner_nblks : 0;
+        h = onyxi_fnv(h, b->strides, (size_t)nd * sizeof b->strides[0]);
+        h = onyxi_fnv(h, &b->inner_nblks, sizeof b->inner_nblks);
+        h = onyxi_fnv(h, b->inner_blks, (size_t)nb * sizeof b->inner_blks[0]);
+        h = onyxi_fnv(h, b->inner_idxs, (size_t)nb * sizeof b->inner_idxs[0]);
+    } else {
+        h = onyxi_fnv(h, md, sizeof *md); /* other kinds: the whole descriptor */
+    }
+    return h;
+}
+
+/* The problem step p poses: op, attributes, fused chain, inputs as planned (dtype, shape,
+ * layout, constness), output layouts allowed, threads and which kernels may take part. Two
+ * nodes with equal keys are timed alike, so they share one measurement. */
+static void build_key(const onyx_session *s, const onyxi_step *p, sel_key *k) {
+    const onyxi_node *nd = p->x.node;
+    memset(k, 0, sizeof *k);
+    k->overflow = ONYXI_FNV_START;
+    key_add(k, &nd->op, sizeof nd->op);
+    key_str(k, nd->op_type);
+    key_int(k, s->dnnl.threads);
+    key_int(k, s->num_threads);
+    key_int(k, s->has_backend);
+    key_int(k, s->own_kernels);
+    key_int(k, p->x.blocked_ok);
+    key_int(k, p->x.const_inputs);
+    for (int a = 0; a < nd->n_attrs; a++) {
+        const onyxi_attr *at = &nd->attrs[a];
+        key_str(k, at->name);
+        key_int(k, at->type);
+        key_add(k, &at->f, sizeof at->f);
+        key_int(k, at->i);
+        key_int(k, (int64_t)at->s_len);
+        if (at->s_len) key_add(k, at->s, at->s_len);
+        key_int(k, at->count);
+        if (at->ints && at->count > 0) key_add(k, at->ints, (size_t)at->count * sizeof *at->ints);
+        if (at->floats && at->count > 0)
+            key_add(k, at->floats, (size_t)at->count * sizeof *at->floats);
+        for (int i = 0; at->strings && i < at->count; i++) key_str(k, at->strings[i]);
+        if (at->t) {
+            key_int(k, at->t->dtype);
+            key_int(k, at->t->rank);
+            if (at->t->rank > 0) key_add(k, at->t->dims, (size_t)at->t->rank * sizeof(int64_t));
+            uint64_t h = at->t->data ? onyxi_fnv(ONYXI_FNV_START, at->t->data, at->t->nbytes) : 0;
+            key_int(k, (int64_t)h);
+        }
+    }
+    if (nd->fusion) {
+        key_int(k, nd->fusion->n_post);
+        for (int i = 0; i < nd->fusion->n_post; i++) {
+            const onyxi_post_op *po = &nd->fusion->post[i];
+            key_int(k, po->kind);
+            key_add(k, &po->alpha, sizeof po->alpha);
+            key_add(k, &po->beta, sizeof po->beta);
+            key_int(k, po->input);
+        }
+    }
+    for (int i = 0; i < p->x.n_in; i++) {
+        const onyx_tensor *t = p->x.in[i];
+        key_int(k, t ? (int64_t)t->dtype : -1);
+        if (!t) continue;
+        key_int(k, t->rank);
+        if (t->rank > 0) key_add(k, t->dims, (size_t)t->rank * sizeof t->dims[0]);
+        key_int(k, (int64_t)layout_hash(t->layout));
+    }
+    key_int(k, p->x.n_out);
+    if (k->spilled) key_add(k, &k->overflow, sizeof k->overflow); /* spilled: appends the hash */
+}
+
+/* ---- timing ---- */
+
+/* A candidate set aside between its init and the decision: its main step with live state
+ * (any reorders it needs are rebuilt around each timing and for the winner). */
+typedef struct sel_cand {
+    onyxi_step st;
+    int plain;                           /* takes plain inputs only */
+    onyxi_weight_cache *weights;         /* owned: what its init packed */
+    const void *out_layout[SELECT_MAX_OUTS];
+    size_t out_nbytes[SELECT_MAX_OUTS];
+    int64_t ns; /* fastest run; INT64_MAX until timed (or when its run failed) */
+    int runs;   /* timed runs so far */
+} sel_cand;
+
+static void cand_fini(sel_cand *c) {
+    if (c->st.initialized && c->st.impl->fini) c->st.impl->fini(&c->st.x);
+    c->st.initialized = 0;
+    onyxi_weights_free(c->weights);
+    c->weights = NULL;
+}
+
+static void cand_outputs_load(const sel_cand *c) {
+    const onyxi_exec *x = &c->st.x;
+    for (int k = 0; k < x->n_out && k < SELECT_MAX_OUTS; k++)
+        if (x->out[k]) {
+            x->out[k]->layout = c->out_layout[k];
+            x->out[k]->nbytes = c->out_nbytes[k];
+        }
+}
+
+/* Bytes a timed run may touch in t: a graph input is not bound yet when the session plans at
+ * creation (nbytes 0), so its shape tells; a blocked layout's padding counts in nbytes. */
+static size_t timing_bytes(const onyx_tensor *t) {
+    size_t n = 0;
+    if (onyxi_shape_nbytes(t->dtype, t->rank, t->dims, &n, NULL) != ONYX_OK) n = 0;
+    return t->nbytes > n ? t->nbytes : n;
+}
+
+/* Seeded small random floats (other types zero): what timed runs read. */
+static void fill_random(void *data, const onyx_tensor *t, size_t nbytes, uint64_t *state) {
+    if (t->dtype != ONYX_DTYPE_FLOAT32) {
+        memset(data, 0, nbytes);
+        return;
+    }
+    float *f = data;
+    for (size_t i = 0; i < nbytes / sizeof(float); i++) {
+        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+        f[i] = (float)((int)(*state >> 40 & 0xffff) - 32768) / 32768.0f;
+    }
+}
+
+typedef struct sel_tensor {
+    onyx_tensor *t;
+    void *saved; /* its data pointer before timing */
+    void *buf;   /* its offset in the timing buffer */
+    int written; /* a step of the range writes it */
+} sel_tensor;
+
+/* Index of t in list (adding it when absent); -1 when the list is full. */
+static int note_tensor(sel_tensor *list, int *n, const onyx_tensor *t, int written) {
+    for (int i = 0; i < *n; i++)
+        if (list[i].t == t) {
+            list[i].written |= written;
+            return i;
+        }
+    if (*n >= SELECT_MAX_TENSORS) return -1;
+    list[*n] = (sel_tensor){(onyx_tensor *)t, t->data, NULL, written};
+    return (*n)++;
+}
+
+/* The timing buffer: one block reused by every timed candidate of a plan (freed when the
+ * plan's kernels are chosen), so runs do not pay for fresh pages. Holds at least bytes;
+ * *fresh is set when it was (re)allocated: its contents are then zero. */
+static void *timing_pool(onyx_session *s, size_t bytes, int *fresh) {
+    *fresh = 0;
+    if (s->sel_pool && s->sel_pool_bytes >= bytes) return s->sel_pool;
+    onyxi_free(s->sel_pool);
+    s->sel_pool_bytes = 0;
+    if (!(s->sel_pool = onyxi_malloc(bytes ? bytes : 1))) return NULL;
+    memset(s->sel_pool, 0, bytes); /* touched now, not inside a timed run */
+    s->sel_pool_bytes = bytes;
+    *fresh = 1;
+    return s->sel_pool;
+}
+
+static size_t align_up(size_t n) { return (n + ONYXI_ALIGN - 1) / ONYXI_ALIGN * ONYXI_ALIGN; }
+
+/* Runs steps[a..b) (reorders, then the candidate) once on the timing buffer: non-constant
+ * inputs hold seeded random data (filled once per node), everything written gets room of its
+ * own, and the scratch is as big as the steps ask. The buffer's pages are touched when it is
+ * made, so no warm-up run is needed to take page faults out of the time. *ns becomes the
+ * fastest of its runs so far (INT64_MAX when a run failed: the candidate is dropped); *spent
+ * adds the run. ONYX_UNSUPPORTED when the buffers would break the session's memory limit. */
+static onyx_status time_range(onyx_session *s, onyxi_step *steps, int a, int b, int node,
+                              int64_t *spent, int64_t *ns) {
+    sel_tensor list[SELECT_MAX_TENSORS];
+    int n = 0;
+    size_t scratch = 0, total = 0;
+    for (int i = a; i < b; i++) {
+        const onyxi_exec *x = &steps[i].x;
+        for (int k = 0; k < x->n_in; k++)
+            if (x->in[k] && note_tensor(list, &n, x->in[k], 0) < 0) return ONYX_UNSUPPORTED;
+        for (int k = 0; k < x->n_out; k++)
+            if (x->out[k] && note_tensor(list, &n, x->out[k], 1) < 0) return ONYX_UNSUPPORTED;
+        if (x->scratch_bytes > scratch) scratch = x->scratch_bytes;
+    }
+    /* read-only inputs first, so that they keep their place (and data) across candidates */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            int v = (int)(list[i].t - s->vals);
+            if (s->is_const[v] || list[i].written != pass) continue;
+            list[i].buf = (void *)(uintptr_t)total; /* an offset until the pool is known */
+            if (!onyxi_add_size(total, align_up(timing_bytes(list[i].t)), &total))
+                return ONYX_UNSUPPORTED;
+        }
+    size_t scratch_off = total;
+    if (!onyxi_add_size(total, align_up(scratch), &total) || s->planned_bytes > s->memory_limit ||
+        total > s->memory_limit - s->planned_bytes)
+        return ONYX_UNSUPPORTED;
+    int fresh = 0;
+    unsigned char *pool = timing_pool(s, total, &fresh);
+    if (!pool) return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory timing kernels");
+    int refill = fresh || s->sel_pool_node != node;
+    s->sel_pool_node = node;
+    uint64_t seed = 0x5eed;
+    for (int i = 0; i < n; i++) {
+        onyx_tensor *t = list[i].t;
+        if (s->is_const[(int)(t - s->vals)]) continue; /* initializers, folded values */
+        t->data = pool + (size_t)(uintptr_t)list[i].buf;
+        if (refill && !list[i].written) fill_random(t->data, t, timing_bytes(t), &seed);
+    }
+    for (int i = a; i < b; i++) steps[i].x.scratch = scratch ? pool + scratch_off : NULL;
+    int64_t t0 = onyxi_now_ns();
+    onyx_status r = ONYX_OK;
+    for (int i = a; i < b && r == ONYX_OK; i++) r = steps[i].impl->run(&steps[i].x);
+    int64_t dt = onyxi_now_ns() - t0;
+    *spent += dt;
+    if (r != ONYX_OK) { /* e.g. data the random inputs make invalid: not a candidate */
+        *ns = INT64_MAX;
+        onyxi_err_clear(&s->err);
+    } else if (dt < *ns) {
+        *ns = dt;
+    }
+    for (int i = a; i < b; i++) steps[i].x.scratch = NULL;
+    for (int i = 0; i < n; i++) list[i].t->data = list[i].saved;
+    return ONYX_OK;
+}
+
+/* Builds variant `variant` of impl for p as a set-aside candidate *c (weights packed into a
+ * cache of its own). Steps, temps, inputs and outputs are as before on return. */
+static onyx_status build_cand(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int n,
+                              const onyxi_impl *impl, int variant, sel_cand *c, int *more) {
+    memset(c, 0, sizeof *c);
+    c->ns = INT64_MAX;
+    c->plain = !onyxi_impl_takes_blocked(impl);
+    if (!(c->weights = onyxi_weights_create_child(s->model->weights)))
+        return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory choosing a kernel");
+    onyxi_step q = *p;
+    q.x.weights = c->weights;
+    int at = n;
+    onyx_status rc = try_commit(s, &q, steps, &at, impl, variant, "candidate", more);
+    if (rc != ONYX_OK) {
+        onyxi_weights_free(c->weights);
+        c->weights = NULL;
+        return rc;
+    }
+    /* set it aside: the step (state and all) moves into c, reorders are undone */
+    c->st = steps[at - 1];
+    const onyxi_exec *x = &c->st.x;
+    for (int k = 0; k < x->n_out && k < SELECT_MAX_OUTS; k++)
+        if (x->out[k]) {
+            c->out_layout[k] = x->out[k]->layout;
+            c->out_nbytes[k] = x->out[k]->nbytes;
+        }
+    outputs_to_plain(x);
+    const onyx_tensor **ins = (const onyx_tensor **)p->x.in;
+    int temps = s->n_temps, mark = at - 1;
+    /* the reorders sit right before the step: their outputs are what ins points at now */
+    for (int i = n; i < mark; i++) {
+        const onyx_tensor *plain_copy = steps[i].own_out[0];
+        for (int k = 0; k < p->x.n_in; k++)
+            if (ins[k] == plain_copy) ins[k] = steps[i].own_in[0];
+        temps--;
+    }
+    drop_reorders(s, steps, &mark, n, temps);
+    return ONYX_OK;
+}
+
+/* Times candidate c once more (c->ns: its fastest run): rebuilds its reorders in steps[n..],
+ * puts its step after them, runs. A candidate whose run failed is not run again. */
+static onyx_status time_cand(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int n,
+                             sel_cand *c, int64_t *spent) {
+    if (c->runs > 0 && c->ns == INT64_MAX) return ONYX_OK;
+    c->runs++;
+    const onyx_tensor **ins = (const onyx_tensor **)p->x.in;
+    const onyx_tensor *orig[64];
+    int n_in = p->x.n_in < 64 ? p->x.n_in : 64;
+    for (int k = 0; k < n_in; k++) orig[k] = ins[k];
+    int at = n, temps = s->n_temps;
+    onyx_status rc = c->plain ? add_input_reorders(s, steps, &at, p->node, ins, n_in) : ONYX_OK;
+    if (rc == ONYX_OK) {
+        steps[at] = c->st;
+        cand_outputs_load(c);
+        rc = time_range(s, steps, n, at + 1, p->node, spent, &c->ns);
+        outputs_to_plain(&c->st.x);
+    }
+    drop_reorders(s, steps, &at, n, temps);
+    for (int k = 0; k < n_in; k++) ins[k] = orig[k];
+    return rc;
+}
+
+/* Makes the set-aside winner step p's step: its reorders, then its step, in steps[*n..]. */
+static onyx_status commit_cand(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n,
+                               sel_cand *c, const char *how) {
+    const onyx_tensor **ins = (const onyx_tensor **)p->x.in;
+    const onyx_tensor *orig[64];
+    int n_in = p->x.n_in < 64 ? p->x.n_in : 64;
+    for (int k = 0; k < n_in; k++) orig[k] = ins[k];
+    int mark = *n, temps = s->n_temps;
+    onyx_status rc = c->plain ? add_input_reorders(s, steps, n, p->node, ins, n_in) : ONYX_OK;
+    if (rc != ONYX_OK) {
+        drop_reorders(s, steps, n, mark, temps);
+        for (int k = 0; k < n_in; k++) ins[k] = orig[k];
+        return rc;
+    }
+    steps[*n] = c->st;
+    steps[*n].x.weights = s->model->weights;
+    c->st.initialized = 0; /* the state now belongs to the step */
+    onyxi_weights_merge(s->model->weights, c->weights);
+    cand_outputs_load(c);
+    commit_step(s, steps, n, how);
+    return ONYX_OK;
+}
+
+/* 1 when a and b are within 10% of each other. */
+static int close_call(int64_t a, int64_t b) {
+    if (a == INT64_MAX || b == INT64_MAX) return 0;
+    int64_t lo = a < b ? a : b, hi = a < b ? b : a;
+    return hi - lo <= lo / 10;
+}
+
+/* Measured selection for step p (see the section comment); runs under the model's measuring
+ * lock (onyxi_select_lock). */
+static onyx_status choose_measured_locked(onyx_session *s, const onyxi_step *p,
+                                          onyxi_step *steps, int *n) {
+    const onyxi_op *op = s->g->nodes[p->node].op;
+    if (p->x.n_out > SELECT_MAX_OUTS || p->x.n_in > 64) return choose_first(s, p, steps, n);
+    sel_key *key = onyxi_malloc(sizeof *key);
+    if (!key) return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory choosing a kernel");
+    build_key(s, p, key);
+    onyxi_select_cache *cache = s->model->select;
+    onyxi_select_choice ranked[ONYXI_SELECT_MAX_RANKED];
+    int n_ranked = onyxi_select_find(cache, key->buf, key->len, ranked);
+    onyx_status rc = ONYX_UNSUPPORTED;
+    /* a problem measured before: its fastest candidate that still accepts, no timing */
+    for (int r = 0; r < n_ranked; r++) {
+        rc = try_commit(s, p, steps, n, ranked[r].impl, ranked[r].variant, "measured before",
+                        NULL);
+        if (rc == ONYX_OK || rc != ONYX_UNSUPPORTED) {
+            onyxi_free(key);
+            return rc;
+        }
+    }
+    sel_cand *pair = onyxi_calloc(2, sizeof *pair), *best = pair, *cur = pair ? pair + 1 : NULL;
+    if (!pair) {
+        onyxi_free(key);
+        return onyxi_fail(&s->err, ONYX_NOMEM, "out of memory choosing a kernel");
+    }
+    int have_best = 0, timed = 0, n_skipped_ref = 0, n_cands = 0;
+    int64_t spent = 0, t_start = onyxi_now_ns();
+    onyxi_select_choice results[ONYXI_SELECT_MAX_RANKED];
+    int n_results = 0;
+    rc = ONYX_OK;
+    for (int i = 0; op->impls[i] && rc == ONYX_OK; i++) {
+        if (!impl_allowed(s, op, i)) continue;
+        if (op->impls[i + 1] == NULL && have_best) {
+            n_skipped_ref++; /* the reference kernel only runs when nothing else accepts */
+            break;
+        }
+        for (int v = 0; v < SELECT_MAX_VARIANTS; v++) {
+            int more = 0;
+            rc = build_cand(s, p, steps, *n, op->impls[i], v, cur, &more);
+            if (rc == ONYX_UNSUPPORTED) {
+                rc = ONYX_OK;
+                onyxi_err_clear(&s->err);
+                if (v == 0 || !more) break; /* variants only of an implementation that accepts */
+                continue;
+            }
+            if (rc != ONYX_OK) break;
+            n_cands++;
+            if (!have_best) { /* timed only once a rival turns up */
+                sel_cand *t = best;
+                best = cur;
+                cur = t;
+                have_best = 1;
+            } else {
+                if (!timed) {
+                    rc = time_cand(s, p, steps, *n, best, &spent);
+                    timed = 1;
+                }
+                if (rc == ONYX_OK) rc = time_cand(s, p, steps, *n, cur, &spent);
+                /* a close call (within 10%) gets a second run of both: single runs on a
+                 * shared machine are noisy, and clear differences need no more */
+                if (rc == ONYX_OK && close_call(cur->ns, best->ns) && spent <= SELECT_NODE_CAP_NS) {
+                    rc = time_cand(s, p, steps, *n, cur, &spent);
+                    if (rc == ONYX_OK && best->runs < 2)
+                        rc = time_cand(s, p, steps, *n, best, &spent);
+                }
+                if (rc == ONYX_OK && cur->ns < best->ns) {
+                    sel_cand *t = best;
+                    best = cur;
+                    cur = t;
+                }
+                if (rc == ONYX_OK && n_results < ONYXI_SELECT_MAX_RANKED) /* the loser's time */
+                    results[n_results++] =
+                        (onyxi_select_choice){cur->st.impl, cur->st.x.variant, cur->ns};
+                cand_fini(cur);
+            }
+            if (rc != ONYX_OK || !more) break;
+        }
+    }
+    if (rc == ONYX_UNSUPPORTED && have_best) { /* no room to time: keep the first */
+        cand_fini(cur);
+        onyxi_err_clear(&s->err);
+        rc = ONYX_OK;
+        n_results = 0;
+    }
+    if (rc == ONYX_OK && have_best) {
+        if (timed) onyxi_select_count_measure(cache);
+        if (n_results < ONYXI_SELECT_MAX_RANKED) /* the winner (not timed: the only one) */
+            results[n_results++] =
+                (onyxi_select_choice){best->st.impl, best->st.x.variant, timed ? best->ns : 0};
+        /* fastest first; a node with one candidate is remembered too (later plans then skip
+         * trying the others) */
+        for (int a = 1; a < n_results; a++)
+            for (int b = a; b > 0 && results[b].ns < results[b - 1].ns; b--) {
+                onyxi_select_choice t = results[b];
+                results[b] = results[b - 1];
+                results[b - 1] = t;
+            }
+        if (n_results && results[0].ns == INT64_MAX) n_results = 0; /* every run failed */
+        rc = onyxi_select_put(cache, key->buf, key->len, results, n_results);
+        if (rc != ONYX_OK) onyxi_fail(&s->err, rc, "out of memory remembering a kernel choice");
+        if (onyxi_log_enabled(ONYX_LOG_DEBUG) && timed) {
+            char label[256];
+            onyxi_node_label(s->g, p->node, label, sizeof label);
+            for (int r = 0; r < n_results; r++)
+                onyxi_log(ONYX_LOG_DEBUG, "%s: candidate %s variant %d: %.3f ms", label,
+                          results[r].impl->name, results[r].variant,
+                          results[r].ns == INT64_MAX ? -1.0 : (double)results[r].ns / 1e6);
+            if (n_skipped_ref)
+                onyxi_log(ONYX_LOG_DEBUG, "%s: reference kernel not timed (%d faster candidates)",
+                          label, n_cands);
+            onyxi_log(ONYX_LOG_DEBUG, "%s: %d candidates chosen from in %.3f ms (%.3f ms running)",
+                      label, n_cands, (double)(onyxi_now_ns() - t_start) / 1e6,
+                      (double)spent / 1e6);
+        }
+        s->select_ns += onyxi_now_ns() - t_start;
+        if (rc == ONYX_OK)
+            rc = commit_cand(s, p, steps, n, best, timed ? "fastest measured" : "only candidate");
+    }
+    cand_fini(best);
+    cand_fini(cur);
+    onyxi_free(pair);
+    onyxi_free(key);
+    if (rc == ONYX_OK && !have_best) {
+        rc = ONYX_UNSUPPORTED;
+        if (s->err.code == ONYX_OK) onyxi_fail(&s->err, rc, "no implementation accepts this node");
+    }
+    return rc;
+}
+
+static onyx_status choose_measured(onyx_session *s, const onyxi_step *p, onyxi_step *steps,
+                                   int *n) {
+    onyxi_select_lock(s->model->select);
+    onyx_status rc = choose_measured_locked(s, p, steps, n);
+    onyxi_select_unlock(s->model->select);
+    return rc;
+}
+
+/* Appends step p's implementation to steps[*n], preceded by reorder steps when it needs
+ * plain inputs but a producer chose a blocked layout. */
+static onyx_status choose_impl(onyx_session *s, const onyxi_step *p, onyxi_step *steps, int *n) {
+    if (s->select_measure && s->backend != ONYX_BACKEND_REFERENCE)
+        return choose_measured(s, p, steps, n);
+    return choose_first(s, p, steps, n);
 }
 
 /* Which outputs may be blocked: produced by a step, not a graph output, and read only by
@@ -683,12 +1258,22 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
             if (v >= 0 && blocked_ok[v]) p->x.blocked_ok |= 1u << k;
         }
         p->x.step = s->n_steps;
+        /* constants the chosen kernel reads when it runs stay in memory for this plan; the
+         * ones it packed may be released (consts.h) */
+        onyxi_consts_step_begin(s->model->consts, p->x.node);
         rc = choose_impl(s, p, s->steps, &s->n_steps);
+        onyx_status held = onyxi_consts_step_end(
+            s->model->consts, s, p->x.node, rc == ONYX_OK,
+            rc == ONYX_OK ? s->steps[s->n_steps - 1].x.packed_inputs : 0, &s->err);
+        if (rc == ONYX_OK) rc = held;
         if (rc != ONYX_OK) {
             fail_node(s, p->node);
             goto fail;
         }
     }
+    onyxi_free(s->sel_pool); /* kernels chosen: the timing buffer is done with */
+    s->sel_pool = NULL;
+    s->sel_pool_bytes = 0;
     rc = place_intermediates(s);
     if (rc != ONYX_OK) goto fail;
     /* one scratch buffer serves every step: they run one after another */
@@ -734,9 +1319,9 @@ onyx_status onyxi_session_plan(onyx_session *s, int at_create) {
         folded -= s->n_steps;
         onyxi_log(ONYX_LOG_INFO,
                   "plan for graph '%s': %d steps, %d nodes folded, %d arena tensors, arena %zu "
-                  "bytes (%zu bytes without sharing)",
+                  "bytes (%zu bytes without sharing); %.1f ms choosing kernels by measurement",
                   g->graph_name ? g->graph_name : "", s->n_steps, folded, s->n_records,
-                  s->arena_bytes, s->intermediate_bytes);
+                  s->arena_bytes, s->intermediate_bytes, (double)s->select_ns / 1e6);
     }
     return ONYX_OK;
 fail:

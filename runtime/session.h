@@ -22,6 +22,8 @@ struct onyx_options {
     unsigned passes_off; /* ONYX_PASS_* bits turned off by onyx_options_set_passes */
     int max_nodes;       /* onyx_options_set_load_limits; 0 = default */
     int max_depth;
+    onyx_kernel_selection selection; /* onyx_options_set_kernel_selection ... */
+    int selection_set;               /* ... was called: it wins over ONYX_KERNEL_SELECTION */
 };
 
 typedef struct onyxi_step {
@@ -94,6 +96,12 @@ struct onyx_session {
     size_t scratch_bytes;
     int has_backend;              /* oneDNN is in use (backend AUTO) */
     int no_aliasing;              /* ONYX_DISABLE_PASSES has inplace / zero_copy: debugging */
+    int select_measure;           /* time the candidate kernels (else the first that accepts) */
+    int own_kernels;              /* own kernels may take part (ONYX_OWN_KERNELS=0: oneDNN only) */
+    int64_t select_ns;            /* time the current plan spent choosing kernels by measuring */
+    void *sel_pool;               /* owned: timing buffer while kernels are chosen, else NULL */
+    size_t sel_pool_bytes;
+    int sel_pool_node;            /* the node whose random inputs the pool holds */
     onyxi_backend dnnl;           /* engine (borrowed) and stream (owned) */
     const onyx_tensor **io_in;    /* owned: backing arrays of the steps' x.in */
     onyx_tensor **io_out;         /* owned: backing arrays of the steps' x.out */

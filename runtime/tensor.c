@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "consts.h"
 #include "ir.h"
 
 size_t onyxi_dtype_size(onyx_dtype dt) {
@@ -123,4 +124,8 @@ const char *onyx_tensor_dim_param(const onyx_tensor *t, int axis) {
 
 size_t onyx_tensor_nbytes(const onyx_tensor *t) { return t ? t->nbytes : 0; }
 
-const void *onyx_tensor_data(const onyx_tensor *t) { return t ? t->data : NULL; }
+const void *onyx_tensor_data(const onyx_tensor *t) {
+    if (!t) return NULL;
+    /* a weight the model may have released: read back (and kept) for the caller */
+    return t->constant ? onyxi_const_data(t->constant) : t->data;
+}

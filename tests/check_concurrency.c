@@ -80,9 +80,14 @@ START_TEST(test_concurrency_eight_sessions_bit_exact) {
     expected want = {0};
     want.n_outputs = onyx_model_output_count(m);
     ck_assert_int_le(want.n_outputs, 4);
-    /* the single-threaded reference results, one per input variant */
+    /* the single-threaded reference results, one per input variant (configured like the
+     * workers' sessions, so that measured kernel selection gives them the same kernels) */
     onyx_session *s = NULL;
-    ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
+    onyx_options *ro = NULL;
+    ck_assert_int_eq(onyx_options_create(&ro), ONYX_OK);
+    ck_assert_int_eq(onyx_options_set_num_threads(ro, 1), ONYX_OK);
+    ck_assert_int_eq(onyx_session_create(m, ro, &s), ONYX_OK);
+    onyx_options_free(ro);
     for (int v = 0; v < VARIANTS; v++) {
         ck_assert(run_and_compare(s, m, v, NULL));
         for (int o = 0; o < want.n_outputs; o++) {

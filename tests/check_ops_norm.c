@@ -4,7 +4,7 @@
  * LayerNormalization with Mean/InvStdDev outputs, a broadcast Scale and the attribute checks.
  * Expected values are computed by hand (sqrt(2/3) = 0.8164966, 1/sqrt(8/3) = 0.6123724).
  * The oneDNN implementations against the reference on random inputs (BatchNorm also
- * nChw8c-blocked), hand values and declines.
+ * nChw8c-blocked, and with a fused Relu), hand values and declines.
  */
 #include <math.h>
 #include <stdio.h>
@@ -364,6 +364,63 @@ START_TEST(test_batchnorm_dnnl_matches_ref_random) {
 }
 END_TEST
 
+/* BatchNormalization hosting a Relu (the fuse_act pass): the reference gives exactly the
+ * unfused BatchNormalization then Relu; oneDNN (fuse_norm_relu) on plain and nChw8c inputs,
+ * with plain or blocked outputs, within the tolerance above; a chain oneDNN cannot fuse
+ * (Sigmoid) declines there and runs in the reference. */
+START_TEST(test_batchnorm_fused_relu_both_impls) {
+    rng_state = 4242u;
+    onyxi_fusion relu = {.role = ONYXI_FUSION_HOST, .host = -1, .n_post = 1};
+    relu.post[0].kind = ONYXI_POST_RELU;
+    onyxi_fusion sig = relu;
+    sig.post[0].kind = ONYXI_POST_SIGMOID;
+    int blocked_runs = 0;
+    for (int iter = 0; iter < 60; iter++) {
+        int rank = (int)rnd(2, 5);
+        int64_t dims[5];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, i == 1 ? 21 : 7);
+        int64_t cd[1] = {dims[1]};
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 7, -3, 3);
+        onyx_tensor *in[5] = {x, tu_tensor_random(1, cd, (unsigned)iter * 5 + 8, 0.5f, 2),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 9, -1, 1),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 10, -1, 1),
+                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 11, 0.1f, 3)};
+        onyx_tensor *xb = rank >= 3 && iter % 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
+        onyx_tensor *din[5] = {xb ? xb : x, in[1], in[2], in[3], in[4]};
+        onyxi_node *n = tu_node_new("BatchNormalization", 15, 5, 1);
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+        float *w = want->data;
+        for (size_t i = 0; i < want->nbytes / sizeof(float); i++)
+            w[i] = w[i] < 0.0f ? 0.0f : w[i];
+        n->fusion = &relu;
+        ck_assert_int_eq(tu_run_op(n, in, &got, "ref", &err), ONYX_OK);
+        ck_assert_mem_eq(got->data, want->data, want->nbytes);
+        tu_tensor_free(got);
+        tu_blocked_ok = iter % 4 < 2 ? 1u : 0u;
+        onyx_status rc = tu_run_op(n, din, &got, "dnnl", &err);
+        ck_assert_msg(rc == ONYX_OK, "case %d: %s", iter, err.msg);
+        blocked_runs += tu_last_blocked_out;
+        tu_blocked_ok = 0;
+        tu_assert_close(got, want, 1e-5, 1e-4);
+        tu_tensor_free(got);
+        n->fusion = &sig;
+        ck_assert_int_eq(tu_run_op(n, din, &got, "dnnl", &err), ONYX_UNSUPPORTED);
+        ck_assert_int_eq(tu_run_op(n, in, &got, "ref", &err), ONYX_OK);
+        tu_tensor_free(got);
+        n->fusion = NULL;
+        tu_tensor_free(want);
+        for (int k = 0; k < 5; k++)
+            tu_tensor_free(in[k]);
+        tu_tensor_free(xb);
+        tu_node_free(n);
+    }
+    ck_assert_int_ge(blocked_runs, 8); /* blocked input, blocked output: bnorm_jit */
+}
+END_TEST
+
 START_TEST(test_layernorm_dnnl_matches_ref_random) {
     rng_state = 8080u;
     int ran = 0;
@@ -449,6 +506,7 @@ Suite *ops_norm_suite(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("dnnl");
     tcase_add_test(tc, test_batchnorm_dnnl_matches_ref_random);
+    tcase_add_test(tc, test_batchnorm_fused_relu_both_impls);
     tcase_add_test(tc, test_layernorm_dnnl_matches_ref_random);
     tcase_add_test(tc, test_norm_dnnl_hand_values_and_declines);
     suite_add_tcase(s, tc);

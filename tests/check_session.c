@@ -220,6 +220,8 @@ static void run_with_threads(onyx_model *m, int threads, float *out, size_t nbyt
     onyx_options *o = NULL;
     ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
     ck_assert_int_eq(onyx_options_set_num_threads(o, threads), ONYX_OK);
+    /* the same kernels at every thread count: measured selection may pick others per count */
+    ck_assert_int_eq(onyx_options_set_kernel_selection(o, ONYX_SELECT_STATIC), ONYX_OK);
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, o, &s), ONYX_OK);
     onyx_options_free(o);

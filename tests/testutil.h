@@ -38,6 +38,12 @@ void tu_tensor_free(onyx_tensor *t);
 /* Which inputs the op harness marks constant (initializer-like) for implementations that
  * want constant weights: bit k = input k. Default: every input but the first. */
 extern unsigned tu_const_inputs;
+/* Which outputs a dnnl implementation may give a blocked layout (x->blocked_ok), as a session
+ * does when every consumer is a oneDNN step: bit k = output k. Default 0. The harness reorders
+ * such an output back to plain before the step's fini, so results still compare directly;
+ * tu_last_blocked_out counts the outputs of the last run that came out blocked. */
+extern unsigned tu_blocked_ok;
+extern int tu_last_blocked_out;
 
 /* Runs node n: registry lookup at n->opset, generic check, infer, then the implementation
  * named impl (NULL = "ref"; "dnnl" gets an engine, stream, weight cache and scratch)

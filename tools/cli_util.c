@@ -122,9 +122,31 @@ int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out) {
     return -1;
 }
 
+int cli_parse_selection(const char *cmd, const char *s, int *out) {
+    if (strcmp(s, "static") == 0) {
+        *out = ONYX_SELECT_STATIC;
+        return 0;
+    }
+    if (strcmp(s, "measure") == 0) {
+        *out = ONYX_SELECT_MEASURE;
+        return 0;
+    }
+    cli_error(cmd, "--select: unknown kernel selection '%s', expected static or measure", s);
+    return -1;
+}
+
+int cli_set_selection(const char *cmd, onyx_options *o, int select) {
+    if (select < 0) return 0;
+    onyx_status st = onyx_options_set_kernel_selection(o, (onyx_kernel_selection)select);
+    if (st == ONYX_OK) return 0;
+    cli_error(cmd, "cannot set the kernel selection: %s", onyx_status_str(st));
+    return -1;
+}
+
 int cli_model_args_init(const char *cmd, int argc, cli_model_args *a) {
     memset(a, 0, sizeof *a);
     a->backend = ONYX_BACKEND_AUTO;
+    a->select = -1;
     a->seed = 1;
     a->specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof *a->specs);
     if (!a->specs) {
@@ -147,6 +169,8 @@ int cli_model_arg(const char *cmd, int argc, char **argv, int *i, cli_model_args
         return r < 0 ? -1 : cli_parse_long(cmd, "--threads", v, 0, 4096, &a->threads);
     if ((r = cli_opt_value(cmd, argc, argv, i, "--backend", &v)) != 0)
         return r < 0 ? -1 : cli_parse_backend(cmd, v, &a->backend);
+    if ((r = cli_opt_value(cmd, argc, argv, i, "--select", &v)) != 0)
+        return r < 0 ? -1 : cli_parse_selection(cmd, v, &a->select);
     if ((r = cli_opt_value(cmd, argc, argv, i, "--seed", &v)) != 0)
         return r < 0 ? -1 : cli_parse_u64(cmd, "--seed", v, &a->seed);
     const char *arg = argv[*i];

@@ -49,6 +49,8 @@ int cli_parse_u64(const char *cmd, const char *opt, const char *s, uint64_t *out
 int cli_parse_tolerance(const char *cmd, const char *opt, const char *s, double *out);
 /* "auto" or "ref" ("reference" accepted too). */
 int cli_parse_backend(const char *cmd, const char *s, onyx_backend *out);
+/* "static" or "measure" (--select). */
+int cli_parse_selection(const char *cmd, const char *s, int *out);
 
 /* The arguments `run` and `bench` share: MODEL and the options that choose its inputs and
  * kernels. */
@@ -59,13 +61,14 @@ typedef struct cli_model_args {
     long threads;         /* --threads (default 0: the library's choice) */
     onyx_backend backend; /* --backend (default auto) */
     uint64_t seed;        /* --seed of the random inputs (default 1) */
+    int select;           /* --select: an onyx_kernel_selection, -1 = the library's default */
 } cli_model_args;
 
 /* Sets a's defaults and makes room for up to argc --input values. Returns 0 (free a->specs
  * when done), or -1 after printing an error for cmd (out of memory; nothing to free). */
 int cli_model_args_init(const char *cmd, int argc, cli_model_args *a);
 
-/* Takes argv[*i] as --input, --threads, --backend, --seed (advancing *i past a separate
+/* Takes argv[*i] as --input, --threads, --backend, --select, --seed (advancing *i past a separate
  * value) or as MODEL. Returns 0, or -1 after printing an error for cmd: a missing or bad
  * value, an unknown option (then usage(stderr) too) or a second MODEL. */
 int cli_model_arg(const char *cmd, int argc, char **argv, int *i, cli_model_args *a,
@@ -78,6 +81,10 @@ int cli_model_args_done(const char *cmd, const cli_model_args *a, void (*usage)(
 /* Creates options for threads (0 = default) and backend. Returns 0, or -1 after printing
  * an error. *out owned by the caller (onyx_options_free). */
 int cli_make_options(const char *cmd, int threads, onyx_backend backend, onyx_options **out);
+
+/* Sets o's kernel selection to select (an onyx_kernel_selection; -1 leaves the default).
+ * Returns 0, or -1 after printing an error. */
+int cli_set_selection(const char *cmd, onyx_options *o, int select);
 
 /* Loads a model (a folder stands for the model.onnx in it); on failure prints
  * "onyx CMD: cannot load PATH: <message>", frees the failed handle and returns NULL. */

@@ -29,6 +29,10 @@ static void usage(FILE *f) {
                "  --warmup N           untimed runs before them (default 2)\n"
                "  --threads N          kernel threads (0 = default)\n"
                "  --backend auto|ref   kernel selection (ref = plain C reference kernels)\n"
+               "  --select static|measure\n"
+               "                       per-node kernel choice: the first that accepts, or the\n"
+               "                       fastest when timed at session creation (default: env\n"
+               "                       ONYX_KERNEL_SELECTION, else measure)\n"
                "  --input NAME=FILE    read input NAME from a .pb or .npy file (repeatable)\n"
                "  --seed S             seed of the random inputs (default 1)\n"
                "  --json               print one JSON object instead of text\n"
@@ -115,8 +119,10 @@ static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
     qsort(c, (size_t)n_steps, sizeof *c, by_cost_desc);
     if (n > n_steps) n = n_steps;
     if (!json)
-        printf("top %ld of %d steps (%lld profiled runs):\n  %-24s %-18s %-5s %10s %7s %9s\n", n,
-               n_steps, (long long)runs, "node", "op", "impl", "ms/run", "share", "GFLOP/s");
+        printf("top %ld of %d steps (%lld profiled runs):\n"
+               "  %-24s %-18s %-5s %10s %7s %9s  %s\n",
+               n, n_steps, (long long)runs, "node", "op", "impl", "ms/run", "share", "GFLOP/s",
+               "kernel");
     for (long k = 0; k < n; k++) {
         int i = c[k].step, node = onyx_session_step_node(s, i);
         double per_run = runs > 0 ? (double)c[k].ns / (double)runs : 0; /* ns */
@@ -136,16 +142,22 @@ static int print_top(onyx_model *m, onyx_session *s, long n, int json) {
             json_string(onyx_model_node_op_type(m, node));
             printf(", \"impl\": ");
             json_string(onyx_session_step_impl(s, i));
+            if (onyx_session_step_kernel(s, i)) { /* when the implementation names one */
+                printf(", \"kernel\": ");
+                json_string(onyx_session_step_kernel(s, i));
+            }
             printf(", \"ms_per_run\": %.6f, \"share_percent\": %.3f, \"flops\": %.0f, "
                    "\"gflops_per_s\": %.4f}",
                    per_run / 1e6, share, flops, gflops);
         } else {
             printf("  %-24s %-18s %-5s %10.4f %6.1f%% ", label, onyx_model_node_op_type(m, node),
                    onyx_session_step_impl(s, i), per_run / 1e6, share);
+            const char *kernel = onyx_session_step_kernel(s, i);
             if (flops > 0)
-                printf("%9.3f\n", gflops);
+                printf("%9.3f", gflops);
             else
-                printf("%9s\n", "-");
+                printf("%9s", "-");
+            printf("  %s\n", kernel ? kernel : "");
         }
     }
     free(c);
@@ -204,7 +216,9 @@ int cmd_bench(int argc, char **argv) {
     m = cli_load_model("bench", a.path, 0);
     double t_load = cli_now() - t0;
     if (!m) goto out;
-    if (cli_make_options("bench", (int)a.threads, a.backend, &o) != 0) goto out;
+    if (cli_make_options("bench", (int)a.threads, a.backend, &o) != 0 ||
+        cli_set_selection("bench", o, a.select) != 0)
+        goto out;
     if ((profile || top) && onyx_options_set_profiling(o, 1) != ONYX_OK) {
         cli_error("bench", "cannot turn profiling on");
         goto out;
@@ -245,7 +259,12 @@ int cmd_bench(int argc, char **argv) {
     long r90 = (iters * 90 + 99) / 100;
     double t_p90 = times[(r90 > 0 ? r90 : 1) - 1];
     long rss = peak_rss_kib();
-    size_t arena = onyx_session_arena_bytes(s);
+    size_t arena = onyx_session_arena_bytes(s), intermediates = onyx_session_intermediate_bytes(s);
+    /* the selection in force: --select, else ONYX_KERNEL_SELECTION, else measure */
+    const char *env_sel = getenv("ONYX_KERNEL_SELECTION");
+    int is_static = a.select >= 0 ? a.select == ONYX_SELECT_STATIC
+                                  : env_sel && strcmp(env_sel, "static") == 0;
+    const char *sname = is_static ? "static" : "measure";
     double flops = model_flops(m, s);
     double gflops = t_med > 0 ? flops / t_med / 1e9 : 0;
     const char *bname = a.backend == ONYX_BACKEND_REFERENCE ? "ref" : "auto";
@@ -256,11 +275,12 @@ int cmd_bench(int argc, char **argv) {
         printf(", \"backend\": \"%s\", \"threads\": %ld, \"iters\": %ld, \"warmup\": %ld, "
                "\"load_ms\": %.6f, \"create_ms\": %.6f, \"first_run_ms\": %.6f, "
                "\"min_ms\": %.6f, \"median_ms\": %.6f, \"mean_ms\": %.6f, \"p90_ms\": %.6f, "
-               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"symbolic_dims_as_1\": %s, "
+               "\"peak_rss_kb\": %ld, \"arena_bytes\": %zu, \"intermediate_bytes\": %zu, "
+               "\"select\": \"%s\", \"symbolic_dims_as_1\": %s, "
                "\"flops\": %.0f, \"gflop\": %.6f, \"gflops_per_s\": %.4f",
                bname, a.threads, iters, warmup, t_load * 1e3, t_create * 1e3, t_first * 1e3,
-               t_min * 1e3, t_med * 1e3, t_mean * 1e3, t_p90 * 1e3, rss, arena,
-               in.symbolic ? "true" : "false", flops, flops / 1e9, gflops);
+               t_min * 1e3, t_med * 1e3, t_mean * 1e3, t_p90 * 1e3, rss, arena, intermediates,
+               sname, in.symbolic ? "true" : "false", flops, flops / 1e9, gflops);
         if (profile) {
             printf(", \"profile\": ");
             json_string(profile);
@@ -284,7 +304,8 @@ int cmd_bench(int argc, char **argv) {
         printf("  mean:        %12.4f ms\n", t_mean * 1e3);
         printf("  p90:         %12.4f ms\n", t_p90 * 1e3);
         printf("peak RSS:      %12ld KiB\n", rss);
-        printf("arena:         %12zu bytes\n", arena);
+        printf("arena:         %12zu bytes (intermediates %zu bytes; kernel selection %s)\n",
+               arena, intermediates, sname);
         printf("FLOPs:         %12.0f per run (%.4f GFLOP in Conv/ConvTranspose/MatMul/Gemm)\n",
                flops, flops / 1e9);
         printf("throughput:    %12.4f GFLOP/s (at the median)\n", gflops);

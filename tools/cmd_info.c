@@ -31,6 +31,9 @@ static void usage(FILE *f) {
                "               dashed, fused nodes bold, shapes on edges): onyx info --dot M |\n"
                "               dot -Tsvg > graph.svg\n"
                "  --json       print the description (and the plan with --plan) as JSON\n"
+               "  --select static|measure\n"
+               "               how the planned session picks each node's kernel (default: env\n"
+               "               ONYX_KERNEL_SELECTION, else measure: the fastest when timed)\n"
                "  -h, --help   show this help\n");
 }
 
@@ -106,14 +109,19 @@ static int op_histogram(const onyx_model *m, int n_nodes, op_count **out) {
 /* A session planned for zero-filled inputs (symbolic dims as 1). Returns the session (free
  * it; NULL only when out of memory) with err[0] != 0 when planning failed; *bufs holds the
  * bound inputs (free each data and the array). */
-static onyx_session *plan_session(onyx_model *m, cli_buffer **bufs_out, int *symbolic, char *err,
-                                  size_t errlen) {
+static onyx_session *plan_session(onyx_model *m, int select, cli_buffer **bufs_out, int *symbolic,
+                                  char *err, size_t errlen) {
     onyx_session *s = NULL;
     int n_in = onyx_model_input_count(m);
     cli_buffer *bufs = NULL;
     *symbolic = 0;
     err[0] = '\0';
-    onyx_status st = onyx_session_create(m, NULL, &s);
+    onyx_options *o = NULL;
+    onyx_status st = onyx_options_create(&o);
+    if (st == ONYX_OK && select >= 0)
+        st = onyx_options_set_kernel_selection(o, (onyx_kernel_selection)select);
+    if (st == ONYX_OK) st = onyx_session_create(m, o, &s);
+    onyx_options_free(o);
     if (st != ONYX_OK) {
         snprintf(err, errlen, "session creation failed: %s",
                  s ? onyx_session_errmsg(s) : "out of memory");
@@ -235,7 +243,7 @@ static void print_json(onyx_model *m, onyx_session *s, const char *path, const c
 
 int cmd_info(int argc, char **argv) {
     const char *path = NULL, *svg = NULL;
-    int want_plan = 0, want_dot = 0, want_json = 0;
+    int want_plan = 0, want_dot = 0, want_json = 0, select = -1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
@@ -253,6 +261,10 @@ int cmd_info(int argc, char **argv) {
         }
         if (strcmp(argv[i], "--json") == 0) {
             want_json = 1;
+            continue;
+        }
+        if ((r = cli_opt_value("info", argc, argv, &i, "--select", &v)) != 0) {
+            if (r < 0 || cli_parse_selection("info", v, &select) != 0) return CLI_EXIT_USAGE;
             continue;
         }
         if ((r = cli_opt_value("info", argc, argv, &i, "--svg", &v)) != 0) {
@@ -292,7 +304,7 @@ int cmd_info(int argc, char **argv) {
     cli_buffer *bufs = NULL;
     int symbolic = 0, rc = CLI_EXIT_OK;
     char err[512];
-    onyx_session *s = plan_session(m, &bufs, &symbolic, err, sizeof err);
+    onyx_session *s = plan_session(m, select, &bufs, &symbolic, err, sizeof err);
     if (!s) {
         cli_error("info", "out of memory");
         onyx_model_free(m);

@@ -26,6 +26,10 @@ static void usage(FILE *f) {
                "  --output-format pb|npy file format of --output-dir (default pb)\n"
                "  --threads N            kernel threads (0 = default)\n"
                "  --backend auto|ref     kernel selection (ref = plain C reference kernels)\n"
+               "  --select static|measure\n"
+               "                         per-node kernel choice: the first that accepts, or the\n"
+               "                         fastest when timed at session creation (default: env\n"
+               "                         ONYX_KERNEL_SELECTION, else measure)\n"
                "  --seed S               seed of the random inputs (default 1)\n"
                "  -h, --help             show this help\n");
 }
@@ -223,7 +227,9 @@ int cmd_run(int argc, char **argv) {
     rc = CLI_EXIT_FAIL;
     m = cli_load_model("run", a.path, 0);
     if (!m) goto out;
-    if (cli_make_options("run", (int)a.threads, a.backend, &o) != 0) goto out;
+    if (cli_make_options("run", (int)a.threads, a.backend, &o) != 0 ||
+        cli_set_selection("run", o, a.select) != 0)
+        goto out;
     if (onyx_session_create(m, o, &s) != ONYX_OK) {
         cli_error("run", "cannot create a session: %s",
                   s ? onyx_session_errmsg(s) : "out of memory");

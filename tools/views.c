@@ -201,9 +201,11 @@ void view_plan_text(FILE *f, const onyx_model *m, const onyx_session *s) {
     for (int i = 0; i < n_steps; i++) {
         char label[256];
         int node = onyx_session_step_node(s, i);
-        fprintf(f, "  %3d %s (%s) %s/%s: ", i, node_label(m, node, label, sizeof label),
+        const char *kernel = onyx_session_step_kernel(s, i);
+        fprintf(f, "  %3d %s (%s) %s/%s%s%s%s: ", i, node_label(m, node, label, sizeof label),
                 onyx_model_node_op_type(m, node), onyx_session_step_impl(s, i),
-                onyx_session_step_layout(s, i));
+                onyx_session_step_layout(s, i), kernel ? " [" : "", kernel ? kernel : "",
+                kernel ? "]" : "");
         step_sides(f, s, i, 0);
         fprintf(f, " -> ");
         step_sides(f, s, i, 1);
@@ -238,6 +240,10 @@ void view_plan_json(FILE *f, const onyx_model *m, const onyx_session *s) {
         cli_json_string(f, onyx_session_step_impl(s, i));
         fprintf(f, ", \"layout\": ");
         cli_json_string(f, onyx_session_step_layout(s, i));
+        if (onyx_session_step_kernel(s, i)) { /* when the implementation names one */
+            fprintf(f, ", \"kernel\": ");
+            cli_json_string(f, onyx_session_step_kernel(s, i));
+        }
         fprintf(f, ", \"flops\": %.0f}", onyx_session_step_flops(s, i));
     }
     fprintf(f, "], \"tensors\": [");
