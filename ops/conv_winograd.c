@@ -673,6 +673,12 @@ static onyx_status wino_init(onyxi_exec *x) {
     int64_t ydims[4] = {g.N, g.M, g.out[0], g.out[1]};
     ONYXI_CHECK(onyxi_conv_post_check(x->node, x->n_in, x->in, 4, ydims, e));
 
+    /* few tiles with many channel pairs: every run streams all of U (4x the raw weights) from
+     * memory for little work; oneDNN's direct kernel wins there (512x512 on 7x7: 0.42x), and
+     * leaving it out spares the session that transform's time and memory */
+    if (g.N * ((g.out[0] + 3) / 4) * ((g.out[1] + 3) / 4) < 8 && g.C * g.M >= 65536)
+        return ONYX_UNSUPPORTED;
+
     wino_state *st = onyxi_calloc(1, sizeof *st);
     if (!st) return onyxi_fail(e, ONYX_NOMEM, "out of memory for the conv state");
     x->state = st;
