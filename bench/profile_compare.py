@@ -86,7 +86,8 @@ def ort_profile(model, threads, iters, tmp):
 def ort_match(ort, names):
     """The ORT node computing one of `names` (a node or an output name), or None."""
     for nm in names:
-        for cand in (nm, nm + "_nchwc"):
+        # a fused Conv's output is the last fused node's; ORT keeps the Conv's own output name
+        for cand in (nm, nm + "_nchwc", nm + "_output_0", nm + "_output_0_nchwc"):
             if cand in ort:
                 return cand
     return None

@@ -15,7 +15,7 @@
 typedef struct concat_dnnl_state {
     onyxi_dnnl_prim p;
     int n;
-    dnnl_exec_arg_t *args;   /* owned: n sources, then room for dst and scratchpad */
+    dnnl_exec_arg_t *args;  /* owned: n sources, then room for dst and scratchpad */
     onyxi_dnnl_stage src[]; /* n: input k as the primitive reads it */
 } concat_dnnl_state;
 

@@ -103,6 +103,20 @@ onyx_status onyxi_batch_norm_infer(onyxi_infer *c) {
     return ONYX_OK;
 }
 
+int onyxi_batch_norm_per_channel(const onyxi_exec *x) {
+    const onyx_tensor *X = x->in[0];
+    if (X->dtype != ONYX_DTYPE_FLOAT32 || X->rank < 2 || onyxi_shape_count(X->rank, X->dims) <= 0)
+        return 0;
+    for (int k = 1; k < 5; k++) {
+        const onyx_tensor *p = x->in[k];
+        if (p->dtype != ONYX_DTYPE_FLOAT32 || p->layout || p->rank != 1 || p->dims[0] != X->dims[1])
+            return 0;
+    }
+    for (int k = 1; k < x->n_out; k++)
+        if (x->out[k]) return 0;
+    return 1;
+}
+
 /* A fused chain (a Relu, from the fuse_act pass) must suit the output. */
 static onyx_status batch_norm_init_ref(onyxi_exec *x) {
     const onyx_tensor *Y = x->out[0];
@@ -391,7 +405,8 @@ const onyxi_attr_spec onyxi_layer_norm_attrs[] = {{"axis", ONYXI_ATTR_INT},
                                                   {NULL, 0}};
 
 static const onyxi_impl batch_norm_ref = {"ref", batch_norm_init_ref, batch_norm_run_ref, NULL};
-const onyxi_impl *const onyxi_batch_norm_impls[] = {&onyxi_batch_norm_dnnl, &batch_norm_ref, NULL};
+const onyxi_impl *const onyxi_batch_norm_impls[] = {&onyxi_batch_norm_own, &onyxi_batch_norm_dnnl,
+                                                    &batch_norm_ref, NULL};
 static const onyxi_impl instance_norm_ref = {"ref", NULL, instance_norm_run_ref, NULL};
 const onyxi_impl *const onyxi_instance_norm_impls[] = {&instance_norm_ref, NULL};
 static const onyxi_impl layer_norm_ref = {"ref", layer_norm_init_ref, layer_norm_run_ref,

@@ -81,16 +81,7 @@ static onyx_status bn_try(onyxi_exec *x, norm_dnnl_state *st, const dnnl_memory_
 
 static onyx_status bn_init_dnnl(onyxi_exec *x) {
     const onyx_tensor *X = x->in[0];
-    if (!x->backend || X->dtype != ONYX_DTYPE_FLOAT32 || X->rank < 2 || X->rank > 5 ||
-        onyxi_shape_count(X->rank, X->dims) <= 0)
-        return ONYX_UNSUPPORTED;
-    for (int k = 1; k < 5; k++) {
-        const onyx_tensor *p = x->in[k];
-        if (p->dtype != ONYX_DTYPE_FLOAT32 || p->layout || p->rank != 1 || p->dims[0] != X->dims[1])
-            return ONYX_UNSUPPORTED; /* per-activation parameters (spatial=0) */
-    }
-    for (int k = 1; k < x->n_out; k++)
-        if (x->out[k]) return ONYX_UNSUPPORTED;
+    if (!x->backend || X->rank > 5 || !onyxi_batch_norm_per_channel(x)) return ONYX_UNSUPPORTED;
     /* a fused Relu (fuse_act) is the primitive's own fuse_norm_relu; nothing else fits */
     unsigned flags = 0;
     const onyxi_fusion *post = onyxi_post_chain(x->node);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "conv.h"
+#include "norm.h"
 #include "op.h"
 
 const onyxi_attr *onyxi_attr_find(const onyxi_node *n, const char *name) {
@@ -173,7 +174,7 @@ double onyxi_read_double(const onyx_tensor *t, int64_t i) {
 
 /* Own kernels that read and write oneDNN layouts themselves (not named "dnnl"). */
 static const onyxi_impl *const takes_blocked[] = {&onyxi_conv_dw, &onyxi_conv_winograd,
-                                                   NULL};
+                                                   &onyxi_batch_norm_own, NULL};
 
 int onyxi_impl_takes_blocked(const onyxi_impl *impl) {
     for (int i = 0; takes_blocked[i]; i++)

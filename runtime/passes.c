@@ -1,9 +1,10 @@
 /*
  * Graph passes run once at load (passes.h): drop_identity, fold_constants, fold_bn, and the
  * post-op fusions fuse_act (activations into Conv, MatMul and Gemm; Relu into
- * BatchNormalization) / fuse_add (a residual Add into Conv). Nodes a pass removes stay in the node table (the public node list keeps its
- * numbering) as "retired" nodes without inputs or outputs, marked by their fusion record; a
- * node that absorbed others carries its post-op chain there.
+ * BatchNormalization) / fuse_add (a residual Add into Conv). Nodes a pass removes stay in the
+ * node table (the public node list keeps its numbering) as "retired" nodes without inputs or
+ * outputs, marked by their fusion record; a node that absorbed others carries its post-op
+ * chain there. drop_identity also drops a Pad of all-zero pads.
  * fuse_act also takes the erf GELU, fuse_add a MatMul's bias row, and fuse_norm turns a
  * LayerNormalization exported as primitive ops (ReduceMean, Sub, Pow, ...) into one node.
  * Static shapes (graph inputs with fixed declared shapes, initializers) are propagated once

@@ -273,7 +273,8 @@ enum { LAY_PLAIN, LAY_CLAST, LAY_C8, LAY_COUNT };
 static onyx_tensor *in_layout(const onyx_tensor *plain, int lay) {
     static const dnnl_format_tag_t clast[3] = {dnnl_acb, dnnl_acdb, dnnl_acdeb};
     if (lay == LAY_PLAIN) return NULL;
-    return tu_blocked(plain, lay == LAY_CLAST ? clast[plain->rank - 3] : tu_blocked_c8(plain->rank));
+    return tu_blocked(plain,
+                      lay == LAY_CLAST ? clast[plain->rank - 3] : tu_blocked_c8(plain->rank));
 }
 
 /* Concat of in (plain) on `axis`, with dnnl reading din (the same values, some blocked) and
@@ -305,9 +306,9 @@ static int same_as_plain(const onyx_tensor *b) {
     dnnl_dims_t d = {0};
     for (int i = 0; i < b->rank; i++)
         d[i] = b->dims[i];
-    ck_assert_int_eq(dnnl_memory_desc_init_by_tag(&plain, b->rank, d, dnnl_f32,
-                                                  tu_plain_tag(b->rank)),
-                     dnnl_success);
+    ck_assert_int_eq(
+        dnnl_memory_desc_init_by_tag(&plain, b->rank, d, dnnl_f32, tu_plain_tag(b->rank)),
+        dnnl_success);
     return dnnl_memory_desc_equal(&plain, b->layout);
 }
 

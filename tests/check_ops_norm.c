@@ -4,7 +4,8 @@
  * LayerNormalization with Mean/InvStdDev outputs, a broadcast Scale and the attribute checks.
  * Expected values are computed by hand (sqrt(2/3) = 0.8164966, 1/sqrt(8/3) = 0.6123724).
  * The oneDNN implementations against the reference on random inputs (BatchNorm also
- * nChw8c-blocked, and with a fused Relu), hand values and declines.
+ * nChw8c-blocked, and with a fused Relu), hand values and declines; the own BatchNormalization
+ * kernel bit for bit against the reference on plain and channels-last data.
  */
 #include <math.h>
 #include <stdio.h>
@@ -309,6 +310,25 @@ static int64_t rnd(int64_t lo, int64_t hi) { /* uniform in [lo, hi] */
     return lo + (int64_t)((rng_state >> 8) % (unsigned)(hi - lo + 1));
 }
 
+/* The four per-channel parameters of a BatchNormalization over x into in[1..4] (in[0] = x),
+ * seeded from seed: scale in [0.5, 2], bias and mean in [-1, 1], variance in [0.1, 3]. */
+static void random_bn_inputs(onyx_tensor *x, unsigned seed, onyx_tensor *in[5]) {
+    int64_t cd[1] = {x->dims[1]};
+    in[0] = x;
+    in[1] = tu_tensor_random(1, cd, seed, 0.5f, 2);
+    in[2] = tu_tensor_random(1, cd, seed + 1, -1, 1);
+    in[3] = tu_tensor_random(1, cd, seed + 2, -1, 1);
+    in[4] = tu_tensor_random(1, cd, seed + 3, 0.1f, 3);
+}
+
+/* Frees one random case: the five inputs, X's blocked copy (NULL ok) and the node. */
+static void free_bn_case(onyx_tensor *in[5], onyx_tensor *xb, onyxi_node *n) {
+    for (int k = 0; k < 5; k++)
+        tu_tensor_free(in[k]);
+    tu_tensor_free(xb);
+    tu_node_free(n);
+}
+
 /* Runs n with "ref" on `in` and "dnnl" on `din` (the same values, X possibly blocked) and
  * compares. The statistics differ only in summation order and precision (float against
  * double): 1e-5 absolute on outputs of magnitude ~3 is ~40 ulps; a wrong channel, epsilon or
@@ -338,12 +358,8 @@ START_TEST(test_batchnorm_dnnl_matches_ref_random) {
         int64_t dims[5];
         for (int i = 0; i < rank; i++)
             dims[i] = rnd(1, i == 1 ? 21 : 6);
-        int64_t cd[1] = {dims[1]};
-        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 1, -3, 3);
-        onyx_tensor *in[5] = {x, tu_tensor_random(1, cd, (unsigned)iter * 5 + 2, 0.5f, 2),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 3, -1, 1),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 4, -1, 1),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 5, 0.1f, 3)};
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 1, -3, 3), *in[5];
+        random_bn_inputs(x, (unsigned)iter * 5 + 2, in);
         onyx_tensor *xb = rank >= 3 && iter % 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
         onyx_tensor *din[5] = {xb ? xb : x, in[1], in[2], in[3], in[4]};
         onyxi_node *n = tu_node_new("BatchNormalization", iter % 3 ? 15 : 9, 5, 1);
@@ -380,12 +396,8 @@ START_TEST(test_batchnorm_fused_relu_both_impls) {
         int64_t dims[5];
         for (int i = 0; i < rank; i++)
             dims[i] = rnd(1, i == 1 ? 21 : 7);
-        int64_t cd[1] = {dims[1]};
-        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 7, -3, 3);
-        onyx_tensor *in[5] = {x, tu_tensor_random(1, cd, (unsigned)iter * 5 + 8, 0.5f, 2),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 9, -1, 1),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 10, -1, 1),
-                              tu_tensor_random(1, cd, (unsigned)iter * 5 + 11, 0.1f, 3)};
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 7, -3, 3), *in[5];
+        random_bn_inputs(x, (unsigned)iter * 5 + 8, in);
         onyx_tensor *xb = rank >= 3 && iter % 2 ? tu_blocked(x, tu_blocked_c8(rank)) : NULL;
         onyx_tensor *din[5] = {xb ? xb : x, in[1], in[2], in[3], in[4]};
         onyxi_node *n = tu_node_new("BatchNormalization", 15, 5, 1);
@@ -412,12 +424,108 @@ START_TEST(test_batchnorm_fused_relu_both_impls) {
         tu_tensor_free(got);
         n->fusion = NULL;
         tu_tensor_free(want);
-        for (int k = 0; k < 5; k++)
-            tu_tensor_free(in[k]);
-        tu_tensor_free(xb);
-        tu_node_free(n);
+        free_bn_case(in, xb, n);
     }
     ck_assert_int_ge(blocked_runs, 8); /* blocked input, blocked output: bnorm_jit */
+}
+END_TEST
+
+/* The own BatchNormalization kernel ("bn", norm_bn.c) computes the reference's formula:
+ * bit for bit on plain and channels-last inputs (the output keeping the layout), with and
+ * without a fused Relu, with constant or run-time parameters; in place too. It declines
+ * channel-blocked inputs, a channels-last input whose output must be plain, and
+ * per-activation parameters. */
+START_TEST(test_batchnorm_own_matches_ref) {
+    static const dnnl_format_tag_t clast[3] = {dnnl_acb, dnnl_acdb, dnnl_acdeb};
+    rng_state = 9191u;
+    onyxi_fusion relu = {.role = ONYXI_FUSION_HOST, .host = -1, .n_post = 1};
+    relu.post[0].kind = ONYXI_POST_RELU;
+    int ran_cl = 0;
+    for (int iter = 0; iter < 80; iter++) {
+        int rank = (int)rnd(2, 5), fused = iter % 3 != 0, cl = rank >= 3 && iter % 2;
+        int64_t dims[5];
+        for (int i = 0; i < rank; i++)
+            dims[i] = rnd(1, i == 1 ? 37 : 7);
+        onyx_tensor *x = tu_tensor_random(rank, dims, (unsigned)iter * 5 + 3, -3, 3), *in[5];
+        random_bn_inputs(x, (unsigned)iter * 5 + 4, in);
+        onyx_tensor *xb = cl ? tu_blocked(x, clast[rank - 3]) : NULL;
+        onyx_tensor *din[5] = {xb ? xb : x, in[1], in[2], in[3], in[4]};
+        onyxi_node *n = tu_node_new("BatchNormalization", iter % 2 ? 15 : 9, 5, 1);
+        if (iter % 4 == 1) tu_attr_float(n, "epsilon", 1e-3f);
+        if (fused) n->fusion = &relu;
+        onyx_tensor *want = NULL, *got = NULL;
+        onyxi_err err;
+        ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+        tu_const_inputs = iter % 4 < 2 ? ~1u : 0u;
+        tu_blocked_ok = 1u;
+        onyx_status rc = tu_run_op(n, din, &got, "bn", &err);
+        int blocked_out = tu_last_blocked_out;
+        ck_assert_msg(rc == ONYX_OK, "case %d: %s", iter, err.msg);
+        /* (size-1 dims can make channels-last coincide with plain: the output is then plain) */
+        ck_assert(cl || !blocked_out);
+        ck_assert_mem_eq(got->data, want->data, want->nbytes);
+        ran_cl += blocked_out;
+        tu_tensor_free(got);
+        if (cl) { /* a plain output from channels-last data is oneDNN's reorder to make */
+            tu_blocked_ok = 0u;
+            ck_assert_int_eq(tu_run_op(n, din, &got, "bn", &err), ONYX_UNSUPPORTED);
+        }
+        tu_blocked_ok = 0u;
+        tu_const_inputs = ~1u;
+        n->fusion = NULL;
+        tu_tensor_free(want);
+        free_bn_case(in, xb, n);
+    }
+    ck_assert_int_ge(ran_cl, 20);
+}
+END_TEST
+
+START_TEST(test_batchnorm_own_in_place_and_declines) {
+    int64_t xd[4] = {2, 9, 5, 7}, cd[1] = {9};
+    onyx_tensor *in[5] = {tu_tensor_random(4, xd, 1, -2, 2), tu_tensor_random(1, cd, 2, 0.5f, 2),
+                          tu_tensor_random(1, cd, 3, -1, 1), tu_tensor_random(1, cd, 4, -1, 1),
+                          tu_tensor_random(1, cd, 5, 0.5f, 2)};
+    onyxi_node *n = tu_node_new("BatchNormalization", 15, 5, 1);
+    onyxi_err err;
+    onyx_tensor *want = NULL, *y = NULL;
+    ck_assert_int_eq(tu_run_op(n, in, &want, "ref", &err), ONYX_OK);
+    /* in place, two threads: the output written over the input */
+    const onyxi_impl *own = NULL;
+    for (int i = 0; n->op->impls[i]; i++)
+        if (strcmp(n->op->impls[i]->name, "bn") == 0) own = n->op->impls[i];
+    ck_assert_ptr_nonnull(own);
+    ck_assert_int_eq(tu_infer_op(n, in, &y, &err), ONYX_OK);
+    y->data = in[0]->data;
+    const onyx_tensor *ins[5] = {in[0], in[1], in[2], in[3], in[4]};
+    onyxi_exec x = {.node = n, .n_in = 5, .in = ins, .n_out = 1, .out = &y, .num_threads = 2,
+                    .err = &err, .const_inputs = ~1u};
+    ck_assert_int_eq(own->init(&x), ONYX_OK);
+    ck_assert_int_eq(own->run(&x), ONYX_OK);
+    own->fini(&x);
+    y->data = NULL;
+    ck_assert_mem_eq(in[0]->data, want->data, want->nbytes);
+    tu_tensor_free(y);
+    tu_tensor_free(want);
+    /* channel-blocked data: its padding lanes are oneDNN's business */
+    onyx_tensor *xb = tu_blocked(in[0], dnnl_aBcd8b), *din[5] = {xb, in[1], in[2], in[3], in[4]};
+    tu_blocked_ok = 1u;
+    ck_assert_int_eq(tu_run_op(n, din, &y, "bn", &err), ONYX_UNSUPPORTED);
+    tu_blocked_ok = 0u;
+    tu_tensor_free(xb);
+    tu_node_free(n);
+    for (int k = 0; k < 5; k++)
+        tu_tensor_free(in[k]);
+    /* opset 7 per-activation parameters [C, H, W] */
+    int64_t xd3[3] = {2, 3, 4}, pd[2] = {3, 4};
+    onyx_tensor *pa[5] = {tu_tensor_random(3, xd3, 6, -2, 2), tu_tensor_random(2, pd, 7, 0.5f, 2),
+                          tu_tensor_random(2, pd, 8, -1, 1), tu_tensor_random(2, pd, 9, -1, 1),
+                          tu_tensor_random(2, pd, 10, 0.5f, 2)};
+    n = tu_node_new("BatchNormalization", 7, 5, 1);
+    tu_attr_int(n, "spatial", 0);
+    ck_assert_int_eq(tu_run_op(n, pa, &y, "bn", &err), ONYX_UNSUPPORTED);
+    tu_node_free(n);
+    for (int k = 0; k < 5; k++)
+        tu_tensor_free(pa[k]);
 }
 END_TEST
 
@@ -507,6 +615,8 @@ Suite *ops_norm_suite(void) {
     tc = tcase_create("dnnl");
     tcase_add_test(tc, test_batchnorm_dnnl_matches_ref_random);
     tcase_add_test(tc, test_batchnorm_fused_relu_both_impls);
+    tcase_add_test(tc, test_batchnorm_own_matches_ref);
+    tcase_add_test(tc, test_batchnorm_own_in_place_and_declines);
     tcase_add_test(tc, test_layernorm_dnnl_matches_ref_random);
     tcase_add_test(tc, test_norm_dnnl_hand_values_and_declines);
     suite_add_tcase(s, tc);

@@ -98,8 +98,7 @@ static void conv(mb *b, const char *name, const char *in, const char *out, int64
 
 /* BatchNormalization `name` of in (c channels) to out, random parameters (one shared
  * tensor per role: the BN nodes of a model have distinct channel counts). */
-static void bn(mb *b, const char *name, const char *in, const char *out, int64_t c,
-               unsigned seed) {
+static void bn(mb *b, const char *name, const char *in, const char *out, int64_t c, unsigned seed) {
     static const char *const roles[4] = {"scale", "bias", "mean", "var"};
     static const float lo[4] = {0.5f, -1, -0.5f, 0.2f}, hi[4] = {1.5f, 1, 0.5f, 2};
     char names[4][32], io[160];
@@ -325,8 +324,8 @@ static void assert_pad_dropped(int opset, const char *pads, const char *mode) {
     onyx_model *m = compare(pad_model(opset, pads, mode, 0, 0), ONYX_PASS_ALL,
                             pad_model(opset, pads, mode, 0, 0),
                             ONYX_PASS_ALL & ~ONYX_PASS_DROP_IDENTITY, PAD_XD, PAD_OUT, &on, &off);
-    ck_assert_msg(on == 2 && off == 3, "%s/%d: steps %d with the pass, %d without", pads, opset,
-                  on, off);
+    ck_assert_msg(on == 2 && off == 3, "%s/%d: steps %d with the pass, %d without", pads, opset, on,
+                  off);
     onyx_session *s = session(m, ONYX_BACKEND_AUTO);
     assert_state(s, m, "pad", ONYX_NODE_FUSED);
     assert_state(s, m, "pool", ONYX_NODE_EXECUTED);
@@ -340,8 +339,8 @@ START_TEST(test_zero_pad_dropped_every_form) {
     assert_pad_dropped(13, "const", NULL);
     assert_pad_dropped(13, "init", "reflect");
     assert_pad_dropped(13, "init", "edge");
-    assert_pad_dropped(10, "attr", NULL);  /* Pad-2: pads is an attribute */
-    assert_pad_dropped(18, "axes", NULL);  /* Pad-18: pads cover the listed axes only */
+    assert_pad_dropped(10, "attr", NULL); /* Pad-2: pads is an attribute */
+    assert_pad_dropped(18, "axes", NULL); /* Pad-18: pads cover the listed axes only */
     assert_pad_dropped(19, "init", "wrap");
 }
 END_TEST

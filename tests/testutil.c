@@ -144,9 +144,9 @@ static void unblock_output(const onyxi_backend *be, onyx_tensor *t) {
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
     dnnl_memory_t mf, mt;
-    ck_assert_int_eq(dnnl_reorder_primitive_desc_create(&pd, from, be->engine, &to, be->engine,
-                                                        NULL),
-                     dnnl_success);
+    ck_assert_int_eq(
+        dnnl_reorder_primitive_desc_create(&pd, from, be->engine, &to, be->engine, NULL),
+        dnnl_success);
     ck_assert_int_eq(dnnl_primitive_create(&prim, pd), dnnl_success);
     ck_assert_int_eq(dnnl_memory_create(&mf, from, be->engine, t->data), dnnl_success);
     ck_assert_int_eq(dnnl_memory_create(&mt, &to, be->engine, plain), dnnl_success);
@@ -232,6 +232,7 @@ static onyx_status harness(onyxi_node *n, onyx_tensor *const *inputs, onyx_tenso
                     free(outs[k]->data);
                     outs[k]->data = calloc(1, outs[k]->nbytes + 64);
                     ck_assert_ptr_nonnull(outs[k]->data);
+                    memset(outs[k]->data, 0xA5, outs[k]->nbytes);
                 }
             if (rc == ONYX_OK && x.scratch_bytes) x.scratch = scratch = malloc(x.scratch_bytes);
             if (rc == ONYX_OK) rc = impl->run(&x);
