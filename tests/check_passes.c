@@ -11,81 +11,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modelrun.h"
 #include "pbbuild.h"
 #include "testutil.h"
 
 #define FLOAT ONYX_DTYPE_FLOAT32
-#define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define ATTR_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
 #define ATTR_FLOAT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
 
 /* ---- building and running models ---- */
 
-/* Backing store for initializer data: mb_raw does not copy, so it must outlive mb_pack. */
-static float store[8][4096];
-static int n_store;
-
-static float *fill(size_t n, unsigned seed, float lo, float hi) {
-    ck_assert_int_lt(n_store, 8);
-    ck_assert_uint_le(n, 4096);
-    float *p = store[n_store++];
-    unsigned s = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        p[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
-    }
-    return p;
-}
-
-static float *floats(size_t n, const float *v) {
-    float *p = fill(n, 0, 0, 0);
-    memcpy(p, v, n * sizeof *p);
-    return p;
-}
-
-static void init_tensor(mb *b, const char *name, int rank, const int64_t *dims, const float *data) {
-    int64_t count = 1;
-    for (int d = 0; d < rank; d++)
-        count *= dims[d];
-    mb_raw(mb_tensor(b, 1, name, FLOAT, rank, dims), data, (size_t)count * sizeof(float));
-}
-
-static void attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, int64_t v) {
-    static int64_t vals[64][8];
-    static int used;
-    int64_t *p = vals[used++ % 64];
+/* Attribute `name` of n: count copies of v. */
+static void attr_repeat(mb *b, Onnx__NodeProto *n, const char *name, int count, int64_t v) {
+    int64_t vals[8];
+    ck_assert_int_le(count, 8);
     for (int i = 0; i < count; i++)
-        p[i] = v;
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_INTS);
-    a->n_ints = (size_t)count;
-    a->ints = p;
-}
-
-static void attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) {
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_FLOAT);
-    a->has_f = 1;
-    a->f = v;
+        vals[i] = v;
+    mb_attr_ints(b, n, name, count, vals);
 }
 
 /* A model with input x [N, C, H, W] (N symbolic "batch" when sym) and Conv "conv" (weights
  * W [M, C/group, k, k], bias B, same padding) writing `out`; seeded random weights. */
 static mb *conv_model(int opset, const int64_t *xd, int64_t m, int k, int group, int sym,
                       unsigned seed, const char *out) {
-    n_store = 0;
     mb *b = mb_new(opset);
     static const char *const params[4] = {"batch", NULL, NULL, NULL};
     int64_t d[4] = {sym ? -1 : xd[0], xd[1], xd[2], xd[3]};
     mb_value(b, 0, "x", FLOAT, 4, d, sym ? params : NULL);
     int64_t wd[4] = {m, xd[1] / group, k, k};
-    init_tensor(b, "W", 4, wd, fill((size_t)(m * wd[1] * k * k), seed, -0.5f, 0.5f));
-    init_tensor(b, "B", 1, &m, fill((size_t)m, seed + 1, -0.5f, 0.5f));
+    mb_init_floats(b, "W", 4, wd,
+                   mb_random_floats(b, (size_t)(m * wd[1] * k * k), seed, -0.5f, 0.5f));
+    mb_init_floats(b, "B", 1, &m, mb_random_floats(b, (size_t)m, seed + 1, -0.5f, 0.5f));
     Onnx__NodeProto *c = mb_node(b, "Conv", "conv", "x,W,B", out);
-    attr_ints(b, c, "kernel_shape", 2, k);
-    attr_ints(b, c, "pads", 4, k / 2);
+    attr_repeat(b, c, "kernel_shape", 2, k);
+    attr_repeat(b, c, "pads", 4, k / 2);
     if (group > 1) {
-        Onnx__AttributeProto *a = mb_attr(b, c, "group", ATTR_INT);
-        a->has_i = 1;
-        a->i = group;
+        mb_attr_int(b, c, "group", group);
     }
     return b;
 }
@@ -97,58 +57,19 @@ static void conv_output(mb *b, const char *name, const int64_t *xd, int64_t m, i
     mb_value(b, 1, name, FLOAT, 4, d, sym ? params : NULL);
 }
 
-/* Packs b and loads it with the given passes (ONYX_PASS_* bits). */
-static onyx_model *load(mb *b, unsigned passes) {
-    size_t len = 0;
-    uint8_t *bytes = mb_pack(b, &len);
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_passes(o, passes), ONYX_OK);
-    onyx_model *m = NULL;
-    onyx_status rc = onyx_model_load_memory_opts(bytes, len, o, 0, &m);
-    ck_assert_msg(rc == ONYX_OK, "load: %s", onyx_model_errmsg(m));
-    onyx_options_free(o);
-    free(bytes);
-    return m;
-}
-
 /* Runs m on x (shape xd of the given rank) with backend be; copies output 0 into y (n floats)
- * and returns the session (free it). */
+ * and returns the session (free it). oneDNN's kernels first (static selection), as these tests
+ * check its post-ops (measured selection may pick an own kernel; those have tests of their own). */
 static onyx_session *run_rank(onyx_model *m, onyx_backend be, const float *x, int rank,
                               const int64_t *xd, float *y, size_t n) {
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_backend(o, be), ONYX_OK);
-    /* oneDNN's kernels first, as these tests check its post-ops (measured selection may pick
-     * an own kernel instead; those have tests of their own) */
-    ck_assert_int_eq(onyx_options_set_kernel_selection(o, ONYX_SELECT_STATIC), ONYX_OK);
-    onyx_session *s = NULL;
-    onyx_status rc = onyx_session_create(m, o, &s);
-    onyx_options_free(o);
-    ck_assert_msg(rc == ONYX_OK, "create: %s", onyx_session_errmsg(s));
-    size_t bytes = sizeof(float);
-    for (int d = 0; d < rank; d++)
-        bytes *= (size_t)xd[d];
-    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, rank, x, bytes), ONYX_OK);
-    rc = onyx_session_run(s);
-    ck_assert_msg(rc == ONYX_OK, "run: %s", onyx_session_errmsg(s));
-    const onyx_tensor *t = onyx_session_output(s, 0);
-    ck_assert_uint_eq(onyx_tensor_nbytes(t), n * sizeof(float));
-    memcpy(y, onyx_tensor_data(t), n * sizeof(float));
+    onyx_session *s = tu_session(m, be, 0, 1);
+    tu_run_floats(s, x, rank, xd, y, n);
     return s;
 }
 
 static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const int64_t *xd,
                          float *y, size_t n) {
     return run_rank(m, be, x, 4, xd, y, n);
-}
-
-/* The execution-order index of the node named name. */
-static int node_index(const onyx_model *m, const char *name) {
-    for (int i = 0; i < onyx_model_node_count(m); i++)
-        if (strcmp(onyx_model_node_name(m, i), name) == 0) return i;
-    ck_abort_msg("no node %s", name);
-    return -1;
 }
 
 /* Steps whose implementation is impl. */
@@ -159,13 +80,6 @@ static int steps_with(const onyx_session *s, const char *impl) {
     return n;
 }
 
-static void assert_state(const onyx_session *s, const onyx_model *m, const char *node,
-                         onyx_node_state want) {
-    ck_assert_msg(onyx_session_node_state(s, node_index(m, node)) == want,
-                  "node %s: state %d, want %d", node,
-                  (int)onyx_session_node_state(s, node_index(m, node)), (int)want);
-}
-
 /* Runs the model of b with every pass and with none, under the reference and the default
  * backend: the fused reference run must give exactly the unfused reference bits (exact = 1)
  * or agree within the node-test tolerance; oneDNN within that tolerance. Returns the number
@@ -173,7 +87,7 @@ static void assert_state(const onyx_session *s, const onyx_model *m, const char 
  * plan. The fused model is left in *fused (free it). */
 static int compare_fused_rank(mb *b_on, mb *b_off, int rank, const int64_t *xd, size_t n_out,
                               int exact, onyx_model **fused, int *dnnl_steps) {
-    onyx_model *on = load(b_on, ONYX_PASS_ALL), *off = load(b_off, 0);
+    onyx_model *on = tu_load_built(b_on, ONYX_PASS_ALL), *off = tu_load_built(b_off, 0);
     size_t nx = 1;
     for (int d = 0; d < rank; d++)
         nx *= (size_t)xd[d];
@@ -223,12 +137,11 @@ static const float HAND_X[4] = {-1, 0, 1, 2};
 static const int64_t HAND_XD[4] = {1, 1, 1, 4};
 
 static mb *hand_conv(int opset) {
-    n_store = 0;
     mb *b = mb_new(opset);
     mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
     static const int64_t wd[4] = {1, 1, 1, 1}, one = 1;
-    init_tensor(b, "W", 4, wd, floats(1, (const float[]){2}));
-    init_tensor(b, "B", 1, &one, floats(1, (const float[]){-1}));
+    mb_init_floats(b, "W", 4, wd, (const float[]){2});
+    mb_init_floats(b, "B", 1, &one, (const float[]){-1});
     mb_node(b, "Conv", "conv", "x,W,B", "c");
     return b;
 }
@@ -250,7 +163,7 @@ START_TEST(test_drop_identity_readers_take_input) {
     mb_node(b, "Sigmoid", "sig", "d", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
     mb_value(b, 1, "y2", FLOAT, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_DROP_IDENTITY);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_DROP_IDENTITY);
     ck_assert_int_eq(onyx_model_node_count(m), 5); /* the public node list keeps every node */
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
@@ -265,15 +178,15 @@ START_TEST(test_drop_identity_readers_take_input) {
         ck_assert_float_eq_tol(y[i], 1.0f / (1.0f + expf(-c[i])), 1e-6);
         ck_assert_float_eq(y2[i], c[i]);
     }
-    assert_state(s, m, "id", ONYX_NODE_FUSED);
-    assert_state(s, m, "drop", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "id", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "drop", ONYX_NODE_FUSED);
     /* an Identity writing a graph output keeps its name alive: it stays */
-    assert_state(s, m, "id_out", ONYX_NODE_EXECUTED);
-    assert_state(s, m, "sig", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "id_out", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "sig", ONYX_NODE_EXECUTED);
     ck_assert_int_eq(onyx_session_step_count(s), 3);
     /* a dropped node still shows its wiring from the file; its reader now takes the input */
-    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "id"), 0), "c");
-    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "sig"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_input_name(m, tu_node_index(m, "id"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_input_name(m, tu_node_index(m, "sig"), 0), "c");
     ck_assert_str_eq(onyx_tensor_name(onyx_model_output(m, 1)), "y2");
     onyx_session_free(s);
     onyx_model_free(m);
@@ -287,10 +200,10 @@ START_TEST(test_drop_identity_keeps_used_mask) {
     mb_node(b, "Relu", "relu", "d", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
     mb_value(b, 1, "y2", ONYX_DTYPE_BOOL, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_DROP_IDENTITY);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_DROP_IDENTITY);
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "drop", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "drop", ONYX_NODE_EXECUTED);
     onyx_session_free(s);
     onyx_model_free(m);
 }
@@ -300,11 +213,10 @@ END_TEST
 
 START_TEST(test_fold_constants_at_load) {
     /* y = x * (Constant 3 + w) with w = 0.5: Constant and Add fold into one initializer */
-    n_store = 0;
     mb *b = mb_new(13);
     static const int64_t one = 1;
     mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
-    init_tensor(b, "w", 1, &one, floats(1, (const float[]){0.5f}));
+    mb_init_floats(b, "w", 1, &one, (const float[]){0.5f});
     Onnx__NodeProto *k = mb_node(b, "Constant", "k", NULL, "kv");
     Onnx__AttributeProto *a = mb_attr(b, k, "value_float", ATTR_FLOAT);
     a->has_f = 1;
@@ -317,7 +229,7 @@ START_TEST(test_fold_constants_at_load) {
     a->f = 7.0f;
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
     mb_value(b, 1, "y2", FLOAT, 0, NULL, NULL);
-    onyx_model *m = load(b, ONYX_PASS_FOLD_CONSTANTS);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_FOLD_CONSTANTS);
     /* w went unread (its memory is given back); s is the folded initializer */
     ck_assert_int_eq(onyx_model_initializer_count(m), 1);
     const onyx_tensor *init = onyx_model_initializer(m, 0);
@@ -326,10 +238,10 @@ START_TEST(test_fold_constants_at_load) {
     hand_run(m, ONYX_BACKEND_AUTO, (const float[]){-3.5f, 0, 3.5f, 7});
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "k", ONYX_NODE_FOLDED);
-    assert_state(s, m, "add", ONYX_NODE_FOLDED);
-    assert_state(s, m, "mul", ONYX_NODE_EXECUTED);
-    ck_assert_str_eq(onyx_model_node_output_name(m, node_index(m, "add"), 0), "s");
+    tu_assert_node_state(s, m, "k", ONYX_NODE_FOLDED);
+    tu_assert_node_state(s, m, "add", ONYX_NODE_FOLDED);
+    tu_assert_node_state(s, m, "mul", ONYX_NODE_EXECUTED);
+    ck_assert_str_eq(onyx_model_node_output_name(m, tu_node_index(m, "add"), 0), "s");
     ck_assert_int_eq(onyx_session_step_count(s), 1);
     onyx_session_free(s);
     onyx_model_free(m);
@@ -342,33 +254,34 @@ static mb *bn_model(void) {
     mb *b = hand_conv(13);
     static const int64_t one = 1;
     /* a = scale / sqrt(var + eps) = 2 / sqrt(3 + 1) = 1: y = (c - mean) * a + bias = c - 0.5 */
-    init_tensor(b, "scale", 1, &one, floats(1, (const float[]){2}));
-    init_tensor(b, "bias", 1, &one, floats(1, (const float[]){0.5f}));
-    init_tensor(b, "mean", 1, &one, floats(1, (const float[]){1}));
-    init_tensor(b, "var", 1, &one, floats(1, (const float[]){3}));
+    mb_init_floats(b, "scale", 1, &one, (const float[]){2});
+    mb_init_floats(b, "bias", 1, &one, (const float[]){0.5f});
+    mb_init_floats(b, "mean", 1, &one, (const float[]){1});
+    mb_init_floats(b, "var", 1, &one, (const float[]){3});
     Onnx__NodeProto *n = mb_node(b, "BatchNormalization", "bn", "c,scale,bias,mean,var", "y");
-    attr_float(b, n, "epsilon", 1.0f);
+    mb_attr_float(b, n, "epsilon", 1.0f);
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
     return b;
 }
 
 START_TEST(test_fold_bn_hand_values) {
-    onyx_model *m = load(bn_model(), ONYX_PASS_FOLD_BN);
+    onyx_model *m = tu_load_built(bn_model(), ONYX_PASS_FOLD_BN);
     static const float want[4] = {-3.5f, -1.5f, 0.5f, 2.5f};
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     hand_run(m, ONYX_BACKEND_AUTO, want);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")),
+                     "Conv+BatchNormalization");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "bn", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "bn", ONYX_NODE_FUSED);
     ck_assert_int_eq(onyx_session_step_count(s), 1);
     /* the folded weights replace the originals */
     ck_assert_int_eq(onyx_model_initializer_count(m), 2);
     onyx_session_free(s);
     onyx_model_free(m);
     /* off: two steps */
-    m = load(bn_model(), 0);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(bn_model(), 0);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     onyx_model_free(m);
 }
@@ -378,10 +291,10 @@ static mb *bn_random(int sym, unsigned seed) {
     static const int64_t xd[4] = {2, 6, 7, 9};
     mb *b = conv_model(13, xd, 10, 3, 2, sym, seed, "c");
     int64_t m = 10;
-    init_tensor(b, "scale", 1, &m, fill(10, seed + 2, 0.5f, 1.5f));
-    init_tensor(b, "bias", 1, &m, fill(10, seed + 3, -1, 1));
-    init_tensor(b, "mean", 1, &m, fill(10, seed + 4, -0.5f, 0.5f));
-    init_tensor(b, "var", 1, &m, fill(10, seed + 5, 0.2f, 2));
+    mb_init_floats(b, "scale", 1, &m, mb_random_floats(b, 10, seed + 2, 0.5f, 1.5f));
+    mb_init_floats(b, "bias", 1, &m, mb_random_floats(b, 10, seed + 3, -1, 1));
+    mb_init_floats(b, "mean", 1, &m, mb_random_floats(b, 10, seed + 4, -0.5f, 0.5f));
+    mb_init_floats(b, "var", 1, &m, mb_random_floats(b, 10, seed + 5, 0.2f, 2));
     mb_node(b, "BatchNormalization", "bn", "c,scale,bias,mean,var", "r");
     mb_node(b, "Relu", "relu", "r", "y");
     conv_output(b, "y", xd, 10, sym);
@@ -395,7 +308,7 @@ START_TEST(test_fold_bn_then_relu_random) {
     int steps = compare_fused(bn_random(1, 3), bn_random(1, 3), xd, 2 * 10 * 7 * 9, 0, &m, &dnnl);
     ck_assert_int_eq(steps, 1);
     ck_assert_int_eq(dnnl, 1);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")),
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")),
                      "Conv+BatchNormalization+Relu");
     onyx_model_free(m);
 }
@@ -405,11 +318,11 @@ START_TEST(test_fold_bn_declines_shared_conv_output) {
     mb *b = bn_model();
     mb_node(b, "Relu", "relu", "c", "y2"); /* c read twice: the Conv must keep computing it */
     mb_value(b, 1, "y2", FLOAT, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "bn", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "bn", ONYX_NODE_EXECUTED);
     onyx_session_free(s);
     onyx_model_free(m);
 }
@@ -421,19 +334,19 @@ START_TEST(test_fuse_act_relu_hand_values) {
     mb *b = hand_conv(13);
     mb_node(b, "Relu", "relu", "c", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_FUSE_ACT);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_FUSE_ACT);
     static const float want[4] = {0, 0, 1, 3};
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     hand_run(m, ONYX_BACKEND_AUTO, want);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Relu");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv+Relu");
     /* the absorbed node follows its host in the public order; the host writes its output */
-    ck_assert_int_eq(node_index(m, "relu"), node_index(m, "conv") + 1);
-    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "relu"), 0), "c");
-    ck_assert_str_eq(onyx_model_node_output_name(m, node_index(m, "conv"), 0), "y");
+    ck_assert_int_eq(tu_node_index(m, "relu"), tu_node_index(m, "conv") + 1);
+    ck_assert_str_eq(onyx_model_node_input_name(m, tu_node_index(m, "relu"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_output_name(m, tu_node_index(m, "conv"), 0), "y");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "relu", ONYX_NODE_FUSED);
-    assert_state(s, m, "conv", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "relu", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "conv", ONYX_NODE_EXECUTED);
     ck_assert_int_eq(onyx_session_step_count(s), 1);
     /* c is never computed any more */
     ck_assert_int_eq(onyx_tensor_rank(onyx_session_value(s, "c")), -1);
@@ -451,19 +364,19 @@ static mb *act_model(const char *act, int opset, int sym, unsigned seed) {
         mb_node(b, "Mul", "mul", seed & 1 ? "s,c" : "c,s", "y");
     } else if (strcmp(act, "Clip") == 0 && opset >= 11) {
         static const int64_t scalar = 1;
-        init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){-0.25f}));
-        init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.4f}));
+        mb_init_floats(b, "lo", 0, &scalar, (const float[]){-0.25f});
+        mb_init_floats(b, "hi", 0, &scalar, (const float[]){0.4f});
         mb_node(b, "Clip", "act", seed & 1 ? "c,lo,hi" : "c,,hi", "y");
     } else {
         Onnx__NodeProto *n = mb_node(b, act, "act", "c", "y");
         if (strcmp(act, "Clip") == 0) { /* opset 6: attributes */
-            attr_float(b, n, "min", 0.0f);
-            attr_float(b, n, "max", 0.3f);
+            mb_attr_float(b, n, "min", 0.0f);
+            mb_attr_float(b, n, "max", 0.3f);
         } else if (strcmp(act, "LeakyRelu") == 0) {
-            attr_float(b, n, "alpha", 0.13f);
+            mb_attr_float(b, n, "alpha", 0.13f);
         } else if (strcmp(act, "HardSigmoid") == 0) {
-            attr_float(b, n, "alpha", 0.3f);
-            attr_float(b, n, "beta", 0.45f);
+            mb_attr_float(b, n, "alpha", 0.3f);
+            mb_attr_float(b, n, "beta", 0.45f);
         }
     }
     conv_output(b, "y", xd, 7, sym);
@@ -493,7 +406,7 @@ START_TEST(test_fuse_act_each_kind) {
                                       act_model(cases[i].act, cases[i].opset, (int)seed - 1, seed),
                                       xd, 2 * 7 * 9 * 11, 1, &m, &dnnl);
             ck_assert_msg(steps == 1, "%s-%d: %d steps", cases[i].act, cases[i].opset, steps);
-            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), cases[i].label);
+            ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), cases[i].label);
             dnnl_total += dnnl;
             onyx_model_free(m);
         }
@@ -510,8 +423,8 @@ START_TEST(test_fuse_act_declines) {
     mb_node(b, "Relu", "act", "c", "y");
     conv_output(b, "y", xd, 4, 0);
     conv_output(b, "c", xd, 4, 0);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     /* two readers */
     b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
@@ -519,16 +432,16 @@ START_TEST(test_fuse_act_declines) {
     mb_node(b, "Sigmoid", "act2", "c", "y2");
     conv_output(b, "y", xd, 4, 0);
     conv_output(b, "y2", xd, 4, 0);
-    m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     /* Clip whose bound is computed at run time */
     b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
     mb_node(b, "ReduceMin", "lo", "x", "lo");
     mb_node(b, "Clip", "act", "c,lo", "y");
     conv_output(b, "y", xd, 4, 0);
-    m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
 }
 END_TEST
@@ -547,24 +460,22 @@ static void assert_one_step(onyx_model *m, const char *impl, const char *op) {
 
 START_TEST(test_fuse_act_matmul_hand_values) {
     /* x [1,1,1,4] times W = 2 I with W[3][0] = -1: y = [-4, 0, 2, 4] */
-    n_store = 0;
     mb *b = mb_new(13);
     mb_value(b, 0, "x", FLOAT, 4, HAND_XD, NULL);
     static const int64_t wd[2] = {4, 4};
-    init_tensor(b, "W", 2, wd,
-                floats(16, (const float[]){2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, -1, 0, 0, 2}));
+    mb_init_floats(b, "W", 2, wd, (const float[]){2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, -1, 0, 0, 2});
     mb_node(b, "MatMul", "mm", "x,W", "c");
     mb_node(b, "Relu", "relu", "c", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_FUSE_ACT);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_FUSE_ACT);
     static const float want[4] = {0, 0, 2, 4};
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     hand_run(m, ONYX_BACKEND_AUTO, want);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul+Relu");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "mm")), "MatMul+Relu");
     assert_one_step(m, "dnnl", "MatMul+Relu");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "relu", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "relu", ONYX_NODE_FUSED);
     onyx_session_free(s);
     onyx_model_free(m);
 }
@@ -574,11 +485,10 @@ END_TEST
 static const int64_t MM_XD[4] = {2, 3, 5, 7};
 
 static mb *matmul_model(const char *act, unsigned seed) {
-    n_store = 0;
     mb *b = mb_new(13);
     mb_value(b, 0, "x", FLOAT, 4, MM_XD, NULL);
     static const int64_t wd[2] = {7, 9}, yd[4] = {2, 3, 5, 9};
-    init_tensor(b, "W", 2, wd, fill(7 * 9, seed, -0.6f, 0.6f));
+    mb_init_floats(b, "W", 2, wd, mb_random_floats(b, 7 * 9, seed, -0.6f, 0.6f));
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     if (strcmp(act, "SiLU") == 0) {
         mb_node(b, "Sigmoid", "act", "mm", "s");
@@ -602,7 +512,7 @@ START_TEST(test_fuse_act_matmul_random) {
             snprintf(op, sizeof op, "MatMul+%s", acts[i]);
             ck_assert_msg(steps == 1, "%s: %d steps", op, steps);
             ck_assert_int_eq(dnnl, 1);
-            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), op);
+            ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "mm")), op);
             assert_one_step(m, "dnnl", op);
             onyx_model_free(m);
         }
@@ -616,33 +526,28 @@ END_TEST
 static const int64_t GEMM_XD[2][2] = {{5, 7}, {7, 5}};
 
 static mb *gemm_model(int kind, unsigned seed) {
-    n_store = 0;
     mb *b = mb_new(13);
     const int64_t *xd = GEMM_XD[kind == 2];
     mb_value(b, 0, "x", FLOAT, 2, xd, NULL);
     static const int64_t wt[2] = {9, 7}, w[2] = {7, 9}, row = 9, full[2] = {5, 9};
     Onnx__NodeProto *g;
     if (kind == 0) {
-        init_tensor(b, "W", 2, wt, fill(63, seed, -0.6f, 0.6f));
-        init_tensor(b, "C", 1, &row, fill(9, seed + 1, -0.5f, 0.5f));
+        mb_init_floats(b, "W", 2, wt, mb_random_floats(b, 63, seed, -0.6f, 0.6f));
+        mb_init_floats(b, "C", 1, &row, mb_random_floats(b, 9, seed + 1, -0.5f, 0.5f));
         g = mb_node(b, "Gemm", "gemm", "x,W,C", "g");
-        Onnx__AttributeProto *a = mb_attr(b, g, "transB", ATTR_INT);
-        a->has_i = 1;
-        a->i = 1;
+        mb_attr_int(b, g, "transB", 1);
         static const int64_t scalar = 1;
-        init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){-0.3f}));
-        init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.5f}));
+        mb_init_floats(b, "lo", 0, &scalar, (const float[]){-0.3f});
+        mb_init_floats(b, "hi", 0, &scalar, (const float[]){0.5f});
         mb_node(b, "Clip", "act", "g,lo,hi", "y");
     } else {
-        init_tensor(b, "W", 2, w, fill(63, seed, -0.6f, 0.6f));
-        init_tensor(b, "C", 2, full, fill(45, seed + 1, -0.5f, 0.5f));
+        mb_init_floats(b, "W", 2, w, mb_random_floats(b, 63, seed, -0.6f, 0.6f));
+        mb_init_floats(b, "C", 2, full, mb_random_floats(b, 45, seed + 1, -0.5f, 0.5f));
         g = mb_node(b, "Gemm", "gemm", "x,W,C", "g");
-        attr_float(b, g, "alpha", 0.7f);
-        attr_float(b, g, "beta", 1.3f);
+        mb_attr_float(b, g, "alpha", 0.7f);
+        mb_attr_float(b, g, "beta", 1.3f);
         if (kind == 2) {
-            Onnx__AttributeProto *a = mb_attr(b, g, "transA", ATTR_INT);
-            a->has_i = 1;
-            a->i = 1;
+            mb_attr_int(b, g, "transA", 1);
         }
         mb_node(b, kind == 1 ? "Sigmoid" : "Relu", "act", "g", "y");
     }
@@ -660,7 +565,7 @@ START_TEST(test_fuse_act_gemm_random) {
                                            GEMM_XD[kind == 2], 5 * 9, 1, &m, &dnnl);
             ck_assert_msg(steps == 1, "%s: %d steps", ops[kind], steps);
             ck_assert_int_eq(dnnl, 1);
-            ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "gemm")), ops[kind]);
+            ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "gemm")), ops[kind]);
             assert_one_step(m, "dnnl", ops[kind]);
             onyx_model_free(m);
         }
@@ -674,23 +579,22 @@ START_TEST(test_fuse_act_matmul_declines) {
     mb *b = matmul_model("Relu", 1);
     mb_node(b, "Sigmoid", "act2", "mm", "y2");
     mb_value(b, 1, "y2", FLOAT, 4, yd, NULL);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "mm")), "MatMul");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "act", ONYX_NODE_EXECUTED);
-    assert_state(s, m, "act2", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "act", ONYX_NODE_EXECUTED);
+    tu_assert_node_state(s, m, "act2", ONYX_NODE_EXECUTED);
     ck_assert_int_eq(onyx_session_step_count(s), 3);
     onyx_session_free(s);
     onyx_model_free(m);
     /* ... or is a graph output */
     b = matmul_model("Relu", 1);
     mb_value(b, 1, "mm", FLOAT, 4, yd, NULL);
-    m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "mm")), "MatMul");
     onyx_model_free(m);
     /* an integer MatMul: the post-ops are float only (Relu takes int32 since opset 14) */
-    n_store = 0;
     b = mb_new(14);
     static const int64_t xd[2] = {2, 3}, wd[2] = {3, 2};
     static const int32_t wi[6] = {1, -2, 3, -4, 5, -6};
@@ -699,8 +603,8 @@ START_TEST(test_fuse_act_matmul_declines) {
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     mb_node(b, "Relu", "act", "mm", "y");
     mb_value(b, 1, "y", ONYX_DTYPE_INT32, 2, xd, NULL);
-    m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "mm")), "MatMul");
+    m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "mm")), "MatMul");
     onyx_model_free(m);
 }
 END_TEST
@@ -712,19 +616,19 @@ START_TEST(test_fuse_add_hand_values) {
     mb_node(b, "Add", "add", "x,c", "a"); /* the residual first: either order fuses */
     mb_node(b, "Relu", "relu", "a", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_FUSE_ADD | ONYX_PASS_FUSE_ACT);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_FUSE_ADD | ONYX_PASS_FUSE_ACT);
     /* c + x = [-4, -1, 2, 5] */
     static const float want[4] = {0, 0, 2, 5};
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     hand_run(m, ONYX_BACKEND_AUTO, want);
-    int conv = node_index(m, "conv");
+    int conv = tu_node_index(m, "conv");
     ck_assert_str_eq(onyx_model_node_op_type(m, conv), "Conv+Add+Relu");
     ck_assert_int_eq(onyx_model_node_input_count(m, conv), 4);
     ck_assert_str_eq(onyx_model_node_input_name(m, conv, 3), "x");
     onyx_session *s = NULL;
     ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
-    assert_state(s, m, "add", ONYX_NODE_FUSED);
-    assert_state(s, m, "relu", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "add", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "relu", ONYX_NODE_FUSED);
     ck_assert_int_eq(onyx_session_step_count(s), 1);
     onyx_session_free(s);
     onyx_model_free(m);
@@ -733,8 +637,8 @@ START_TEST(test_fuse_add_hand_values) {
     mb_node(b, "Add", "add", "c,x", "a");
     mb_node(b, "Relu", "relu", "a", "y");
     mb_value(b, 1, "y", FLOAT, 4, HAND_XD, NULL);
-    m = load(b, ONYX_PASS_FUSE_ADD);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Add");
+    m = tu_load_built(b, ONYX_PASS_FUSE_ADD);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv+Add");
     hand_run(m, ONYX_BACKEND_REFERENCE, want);
     onyx_model_free(m);
 }
@@ -747,14 +651,14 @@ static mb *residual_model(int sym, int residual_conv, int relu_first, unsigned s
     mb *b = conv_model(13, xd, 8, 3, 1, sym, seed, "c");
     int64_t m = 8, wd[4] = {8, 8, 3, 3}, w1[4] = {8, 8, 1, 1};
     mb_node(b, "Relu", "relu1", "c", "h");
-    init_tensor(b, "W2", 4, wd, fill(8 * 8 * 9, seed + 7, -0.3f, 0.3f));
-    init_tensor(b, "B2", 1, &m, fill(8, seed + 8, -0.3f, 0.3f));
+    mb_init_floats(b, "W2", 4, wd, mb_random_floats(b, 8 * 8 * 9, seed + 7, -0.3f, 0.3f));
+    mb_init_floats(b, "B2", 1, &m, mb_random_floats(b, 8, seed + 8, -0.3f, 0.3f));
     Onnx__NodeProto *c2 = mb_node(b, "Conv", "conv2", "h,W2,B2", "c2");
-    attr_ints(b, c2, "kernel_shape", 2, 3);
-    attr_ints(b, c2, "pads", 4, 1);
+    attr_repeat(b, c2, "kernel_shape", 2, 3);
+    attr_repeat(b, c2, "pads", 4, 1);
     const char *res = "x";
     if (residual_conv) {
-        init_tensor(b, "W3", 4, w1, fill(8 * 8, seed + 9, -0.5f, 0.5f));
+        mb_init_floats(b, "W3", 4, w1, mb_random_floats(b, 8 * 8, seed + 9, -0.5f, 0.5f));
         mb_node(b, "Conv", "conv3", "x,W3", "r");
         res = "r";
     }
@@ -785,7 +689,7 @@ START_TEST(test_fuse_add_residual_blocks) {
                                           &m, &dnnl);
                 ck_assert_int_eq(steps, 2 + rc);
                 ck_assert_int_eq(dnnl, 2 + rc);
-                ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv2")),
+                ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv2")),
                                  rf ? "Conv+Relu+Add" : "Conv+Add+Relu");
                 onyx_model_free(m);
             }
@@ -797,8 +701,8 @@ END_TEST
 static mb *depthwise_model(unsigned seed) {
     static const int64_t xd[4] = {1, 12, 13, 11}, scalar = 1;
     mb *b = conv_model(13, xd, 12, 3, 12, 1, seed, "c");
-    init_tensor(b, "lo", 0, &scalar, floats(1, (const float[]){0}));
-    init_tensor(b, "hi", 0, &scalar, floats(1, (const float[]){0.6f}));
+    mb_init_floats(b, "lo", 0, &scalar, (const float[]){0});
+    mb_init_floats(b, "hi", 0, &scalar, (const float[]){0.6f});
     mb_node(b, "Clip", "clip", "c,lo,hi", "r");
     mb_node(b, "Add", "add", "r,x", "y");
     conv_output(b, "y", xd, 12, 1);
@@ -813,7 +717,7 @@ START_TEST(test_fuse_add_after_activation_depthwise) {
         compare_fused(depthwise_model(5), depthwise_model(5), xd, 12 * 13 * 11, 1, &m, &dnnl);
     ck_assert_int_eq(steps, 1);
     ck_assert_int_eq(dnnl, 1);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+Clip+Add");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv+Clip+Add");
     onyx_model_free(m);
 }
 END_TEST
@@ -822,21 +726,21 @@ START_TEST(test_fuse_add_declines_broadcast) {
     /* Add of a per-channel [1, M, 1, 1] tensor broadcasts: not a residual */
     static const int64_t xd[4] = {1, 3, 5, 5}, bd[4] = {1, 4, 1, 1};
     mb *b = conv_model(13, xd, 4, 3, 1, 0, 1, "c");
-    init_tensor(b, "bias2", 4, bd, fill(4, 9, -1, 1));
+    mb_init_floats(b, "bias2", 4, bd, mb_random_floats(b, 4, 9, -1, 1));
     mb_node(b, "Add", "add", "c,bias2", "y");
     conv_output(b, "y", xd, 4, 0);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     /* symbolic batch on one side only: [batch, ...] + [1, ...] may broadcast */
     static const int64_t xd4[4] = {1, 4, 5, 5};
     b = conv_model(13, xd4, 4, 3, 1, 1, 1, "c");
     int64_t rd[4] = {1, 4, 5, 5};
-    init_tensor(b, "res", 4, rd, fill(100, 10, -1, 1));
+    mb_init_floats(b, "res", 4, rd, mb_random_floats(b, 100, 10, -1, 1));
     mb_node(b, "Add", "add", "c,res", "y");
     conv_output(b, "y", xd4, 4, 1);
-    m = load(b, ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(b, ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
 }
 END_TEST
@@ -850,21 +754,22 @@ START_TEST(test_switches_options_and_environment) {
     ck_assert_int_eq(onyx_options_set_passes(NULL, 0), ONYX_MISUSE);
     onyx_options_free(o);
     /* none */
-    onyx_model *m = load(bn_model(), 0);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    onyx_model *m = tu_load_built(bn_model(), 0);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     /* the environment turns passes off whatever the options say */
     setenv("ONYX_DISABLE_PASSES", "fuse_act, fold_bn", 1);
-    m = load(bn_model(), ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     setenv("ONYX_DISABLE_PASSES", "fuse_act,nonsense", 1);
-    m = load(bn_model(), ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    m = tu_load_built(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")),
+                     "Conv+BatchNormalization");
     onyx_model_free(m);
     setenv("ONYX_DISABLE_PASSES", "all", 1);
-    m = load(bn_model(), ONYX_PASS_ALL);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv");
+    m = tu_load_built(bn_model(), ONYX_PASS_ALL);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")), "Conv");
     onyx_model_free(m);
     unsetenv("ONYX_DISABLE_PASSES");
     /* the default (no options) runs everything */
@@ -872,7 +777,8 @@ START_TEST(test_switches_options_and_environment) {
     uint8_t *bytes = mb_pack(bn_model(), &len);
     ck_assert_int_eq(onyx_model_load_memory(bytes, len, &m), ONYX_OK);
     free(bytes);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "conv")), "Conv+BatchNormalization");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "conv")),
+                     "Conv+BatchNormalization");
     onyx_model_free(m);
 }
 END_TEST
@@ -880,9 +786,9 @@ END_TEST
 START_TEST(test_switches_no_leaks) {
     long before = onyxi_alloc_live_blocks();
     for (int p = 0; p <= (int)ONYX_PASS_ALL; p += 7) {
-        onyx_model *m = load(residual_model(1, 1, 0, 3), (unsigned)p);
+        onyx_model *m = tu_load_built(residual_model(1, 1, 0, 3), (unsigned)p);
         onyx_model_free(m);
-        m = load(bn_random(0, 2), (unsigned)p);
+        m = tu_load_built(bn_random(0, 2), (unsigned)p);
         onyx_model_free(m);
     }
     ck_assert_int_eq(onyxi_alloc_live_blocks(), before);

@@ -11,74 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modelrun.h"
 #include "pbbuild.h"
 #include "testutil.h"
 
 #define FLOAT ONYX_DTYPE_FLOAT32
 #define INT64 ONYX_DTYPE_INT64
-#define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define ATTR_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
-#define ATTR_STRING ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING
 #define ATTR_TENSOR ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR
 
 /* ---- building and running models ---- */
-
-/* Backing store for initializer data: mb_raw does not copy, so it must outlive mb_pack. */
-static float store[16][2048];
-static int n_store;
-static int64_t istore[8][8];
-static int n_istore;
-
-static float *fill(size_t n, unsigned seed, float lo, float hi) {
-    ck_assert_int_lt(n_store, 16);
-    ck_assert_uint_le(n, 2048);
-    float *p = store[n_store++];
-    unsigned s = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        p[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
-    }
-    return p;
-}
-
-static mb *new_model(int opset) {
-    n_store = n_istore = 0;
-    return mb_new(opset);
-}
-
-static void init_floats(mb *b, const char *name, int rank, const int64_t *dims, const float *d) {
-    int64_t count = 1;
-    for (int i = 0; i < rank; i++)
-        count *= dims[i];
-    mb_raw(mb_tensor(b, 1, name, FLOAT, rank, dims), d, (size_t)count * sizeof(float));
-}
-
-/* n int64 values in the builder's lifetime store. */
-static const int64_t *ints(int n, const int64_t *v) {
-    ck_assert_int_lt(n_istore, 8);
-    ck_assert_int_le(n, 8);
-    int64_t *p = istore[n_istore++];
-    memcpy(p, v, (size_t)n * sizeof *p);
-    return p;
-}
-
-static void init_ints(mb *b, const char *name, int n, const int64_t *v) {
-    int64_t d = n;
-    mb_raw(mb_tensor(b, 1, name, INT64, 1, &d), ints(n, v), (size_t)n * sizeof(int64_t));
-}
-
-static void attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, const int64_t *v) {
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_INTS);
-    a->n_ints = (size_t)count;
-    a->ints = (int64_t *)ints(count, v);
-}
-
-static void attr_string(mb *b, Onnx__NodeProto *n, const char *name, const char *v) {
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_STRING);
-    a->has_s = 1;
-    a->s.data = (uint8_t *)mb_str(b, v);
-    a->s.len = strlen(v);
-}
 
 /* Conv `name` of in [.., c, ..] to out with m channels, k x k, same padding, random weights. */
 static void conv(mb *b, const char *name, const char *in, const char *out, int64_t c, int64_t m,
@@ -87,13 +28,13 @@ static void conv(mb *b, const char *name, const char *in, const char *out, int64
     snprintf(w, sizeof w, "%s_W", name);
     snprintf(bias, sizeof bias, "%s_B", name);
     int64_t wd[4] = {m, c, k, k};
-    init_floats(b, w, 4, wd, fill((size_t)(m * c * k * k), seed, -0.4f, 0.4f));
-    init_floats(b, bias, 1, &m, fill((size_t)m, seed + 1, -0.3f, 0.3f));
+    mb_init_floats(b, w, 4, wd, mb_random_floats(b, (size_t)(m * c * k * k), seed, -0.4f, 0.4f));
+    mb_init_floats(b, bias, 1, &m, mb_random_floats(b, (size_t)m, seed + 1, -0.3f, 0.3f));
     snprintf(io, sizeof io, "%s,%s,%s", in, w, bias);
     Onnx__NodeProto *n = mb_node(b, "Conv", name, io, out);
     int64_t ks[2] = {k, k}, pads[4] = {k / 2, k / 2, k / 2, k / 2};
-    attr_ints(b, n, "kernel_shape", 2, ks);
-    attr_ints(b, n, "pads", 4, pads);
+    mb_attr_ints(b, n, "kernel_shape", 2, ks);
+    mb_attr_ints(b, n, "pads", 4, pads);
 }
 
 /* BatchNormalization `name` of in (c channels) to out, random parameters (one shared
@@ -104,63 +45,19 @@ static void bn(mb *b, const char *name, const char *in, const char *out, int64_t
     char names[4][32], io[160];
     for (int r = 0; r < 4; r++) {
         snprintf(names[r], sizeof names[r], "%s_%s", name, roles[r]);
-        init_floats(b, names[r], 1, &c, fill((size_t)c, seed + (unsigned)r, lo[r], hi[r]));
+        mb_init_floats(b, names[r], 1, &c,
+                       mb_random_floats(b, (size_t)c, seed + (unsigned)r, lo[r], hi[r]));
     }
     snprintf(io, sizeof io, "%s,%s,%s,%s,%s", in, names[0], names[1], names[2], names[3]);
     mb_node(b, "BatchNormalization", name, io, out);
 }
 
-/* Packs b and loads it with the given passes (ONYX_PASS_* bits). */
-static onyx_model *load(mb *b, unsigned passes) {
-    size_t len = 0;
-    uint8_t *bytes = mb_pack(b, &len);
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_passes(o, passes), ONYX_OK);
-    onyx_model *m = NULL;
-    onyx_status rc = onyx_model_load_memory_opts(bytes, len, o, 0, &m);
-    ck_assert_msg(rc == ONYX_OK, "load: %s", onyx_model_errmsg(m));
-    onyx_options_free(o);
-    free(bytes);
-    return m;
-}
-
-static onyx_session *session(onyx_model *m, onyx_backend be) {
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_backend(o, be), ONYX_OK);
-    onyx_session *s = NULL;
-    onyx_status rc = onyx_session_create(m, o, &s);
-    onyx_options_free(o);
-    ck_assert_msg(rc == ONYX_OK, "create: %s", onyx_session_errmsg(s));
-    return s;
-}
-
 /* Runs m on x [xd] with backend be; copies output 0 (n floats) into y; returns the session. */
 static onyx_session *run(onyx_model *m, onyx_backend be, const float *x, const int64_t *xd,
                          float *y, size_t n) {
-    onyx_session *s = session(m, be);
-    size_t bytes = sizeof(float) * (size_t)(xd[0] * xd[1] * xd[2] * xd[3]);
-    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, 4, x, bytes), ONYX_OK);
-    onyx_status rc = onyx_session_run(s);
-    ck_assert_msg(rc == ONYX_OK, "run: %s", onyx_session_errmsg(s));
-    const onyx_tensor *t = onyx_session_output(s, 0);
-    ck_assert_uint_eq(onyx_tensor_nbytes(t), n * sizeof(float));
-    memcpy(y, onyx_tensor_data(t), n * sizeof(float));
+    onyx_session *s = tu_session(m, be, 0, 0);
+    tu_run_floats(s, x, 4, xd, y, n);
     return s;
-}
-
-static int node_index(const onyx_model *m, const char *name) {
-    for (int i = 0; i < onyx_model_node_count(m); i++)
-        if (strcmp(onyx_model_node_name(m, i), name) == 0) return i;
-    ck_abort_msg("no node %s", name);
-    return -1;
-}
-
-static void assert_state(const onyx_session *s, const onyx_model *m, const char *node,
-                         onyx_node_state want) {
-    onyx_node_state got = onyx_session_node_state(s, node_index(m, node));
-    ck_assert_msg(got == want, "node %s: state %d, want %d", node, (int)got, (int)want);
 }
 
 /* Runs on (passes on) and off (passes `off_passes`) under both backends on seeded input x:
@@ -168,7 +65,7 @@ static void assert_state(const onyx_session *s, const onyx_model *m, const char 
  * fused model (free it); *steps_on / *steps_off count the reference plans' steps. */
 static onyx_model *compare(mb *b_on, unsigned on_passes, mb *b_off, unsigned off_passes,
                            const int64_t *xd, size_t n_out, int *steps_on, int *steps_off) {
-    onyx_model *on = load(b_on, on_passes), *off = load(b_off, off_passes);
+    onyx_model *on = tu_load_built(b_on, on_passes), *off = tu_load_built(b_off, off_passes);
     size_t nx = (size_t)(xd[0] * xd[1] * xd[2] * xd[3]);
     float *x = malloc(nx * sizeof *x), *want = malloc(n_out * sizeof *want);
     float *got = malloc(n_out * sizeof *got);
@@ -205,16 +102,14 @@ static const int64_t DENSE_XD[4] = {2, 3, 7, 9};
 #define DENSE_OUT (2 * 6 * 7 * 9)
 
 static mb *dense_model(const char *act2) {
-    mb *b = new_model(13);
+    mb *b = mb_new(13);
     mb_value(b, 0, "x", FLOAT, 4, DENSE_XD, NULL);
     conv(b, "conv0", "x", "c0", 3, 8, 3, 1);
     bn(b, "bn1", "c0", "b1", 8, 10);
     mb_node(b, "Relu", "relu1", "b1", "a1");
     conv(b, "conv1", "a1", "c1", 8, 5, 3, 20);
     Onnx__NodeProto *cat = mb_node(b, "Concat", "cat", "c0,c1", "cat");
-    Onnx__AttributeProto *a = mb_attr(b, cat, "axis", ATTR_INT);
-    a->has_i = 1;
-    a->i = 1;
+    mb_attr_int(b, cat, "axis", 1);
     bn(b, "bn2", "cat", "b2", 13, 30);
     mb_node(b, act2, "relu2", "b2", "a2");
     conv(b, "conv2", "a2", "y", 13, 6, 1, 40);
@@ -229,11 +124,13 @@ START_TEST(test_bn_relu_fused_in_dense_block) {
                             DENSE_OUT, &on, &off);
     ck_assert_int_eq(off, 8);
     ck_assert_int_eq(on, 6);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn1")), "BatchNormalization+Relu");
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn2")), "BatchNormalization+Relu");
-    onyx_session *s = session(m, ONYX_BACKEND_AUTO);
-    assert_state(s, m, "relu1", ONYX_NODE_FUSED);
-    assert_state(s, m, "relu2", ONYX_NODE_FUSED);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn1")),
+                     "BatchNormalization+Relu");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn2")),
+                     "BatchNormalization+Relu");
+    onyx_session *s = tu_session(m, ONYX_BACKEND_AUTO, 0, 0);
+    tu_assert_node_state(s, m, "relu1", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "relu2", ONYX_NODE_FUSED);
     /* which kernel runs each step is the session's choice (it may time them); whichever,
      * compare() checked its results, and check_ops_norm covers fuse_norm_relu itself */
     onyx_session_free(s);
@@ -243,17 +140,17 @@ END_TEST
 
 START_TEST(test_bn_relu_switch_and_declines) {
     /* fuse_act off: the Relu runs on its own */
-    onyx_model *m = load(dense_model("Relu"), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ACT);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn1")), "BatchNormalization");
-    onyx_session *s = session(m, ONYX_BACKEND_AUTO);
-    assert_state(s, m, "relu1", ONYX_NODE_EXECUTED);
+    onyx_model *m = tu_load_built(dense_model("Relu"), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ACT);
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn1")), "BatchNormalization");
+    onyx_session *s = tu_session(m, ONYX_BACKEND_AUTO, 0, 0);
+    tu_assert_node_state(s, m, "relu1", ONYX_NODE_EXECUTED);
     onyx_session_free(s);
     onyx_model_free(m);
     /* only Relu: oneDNN's normalization fuses nothing else */
     int on = 0, off = 0;
     m = compare(dense_model("Sigmoid"), ONYX_PASS_ALL, dense_model("Sigmoid"), 0, DENSE_XD,
                 DENSE_OUT, &on, &off);
-    ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn2")), "BatchNormalization");
+    ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn2")), "BatchNormalization");
     ck_assert_int_eq(on, 7);
     onyx_model_free(m);
     /* the normalized tensor is also a graph output, or read twice */
@@ -266,9 +163,9 @@ START_TEST(test_bn_relu_switch_and_declines) {
             mb_node(b, "Sigmoid", "extra", "b1", "e");
             mb_value(b, 1, "e", FLOAT, 4, bd, NULL);
         }
-        m = load(b, ONYX_PASS_ALL);
-        ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn1")), "BatchNormalization");
-        ck_assert_str_eq(onyx_model_node_op_type(m, node_index(m, "bn2")),
+        m = tu_load_built(b, ONYX_PASS_ALL);
+        ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn1")), "BatchNormalization");
+        ck_assert_str_eq(onyx_model_node_op_type(m, tu_node_index(m, "bn2")),
                          "BatchNormalization+Relu");
         onyx_model_free(m);
     }
@@ -285,7 +182,7 @@ static const int64_t PAD_XD[4] = {1, 4, 6, 8};
 #define PAD_OUT (1 * 5 * 3 * 4)
 
 static mb *pad_model(int opset, const char *pads, const char *mode, int nonzero, int n_pads) {
-    mb *b = new_model(opset);
+    mb *b = mb_new(opset);
     mb_value(b, 0, "x", FLOAT, 4, PAD_XD, NULL);
     conv(b, "conv", "x", "c", 4, 5, 3, 3);
     int64_t p[8] = {0};
@@ -295,24 +192,26 @@ static mb *pad_model(int opset, const char *pads, const char *mode, int nonzero,
     Onnx__NodeProto *n;
     if (strcmp(pads, "attr") == 0) {
         n = mb_node(b, "Pad", "pad", "c", "p");
-        attr_ints(b, n, "pads", n_pads, p);
+        mb_attr_ints(b, n, "pads", n_pads, p);
     } else if (strcmp(pads, "const") == 0) {
         Onnx__NodeProto *k = mb_node(b, "Constant", "pads_const", NULL, "pads");
         Onnx__AttributeProto *a = mb_attr(b, k, "value", ATTR_TENSOR);
         int64_t d = n_pads;
         a->t = mb_tensor(b, 0, "pads_value", INT64, 1, &d);
-        mb_raw(a->t, ints(n_pads, p), (size_t)n_pads * sizeof(int64_t));
+        int64_t *v = mb_alloc(b, (size_t)n_pads * sizeof *v);
+        memcpy(v, p, (size_t)n_pads * sizeof *v);
+        mb_raw(a->t, v, (size_t)n_pads * sizeof *v);
         n = mb_node(b, "Pad", "pad", "c,pads", "p");
     } else {
-        init_ints(b, "pads", n_pads, p);
-        if (axes) init_ints(b, "axes", 2, (const int64_t[]){2, -1});
+        mb_init_ints(b, "pads", 1, (const int64_t[]){n_pads}, p);
+        if (axes) mb_init_ints(b, "axes", 1, (const int64_t[]){2}, (const int64_t[]){2, -1});
         n = mb_node(b, "Pad", "pad", axes ? "c,pads,,axes" : "c,pads", "p");
     }
-    if (mode) attr_string(b, n, "mode", mode);
+    if (mode) mb_attr_string(b, n, "mode", mode);
     Onnx__NodeProto *pool = mb_node(b, "AveragePool", "pool", "p", "y");
     int64_t two[2] = {2, 2};
-    attr_ints(b, pool, "kernel_shape", 2, two);
-    attr_ints(b, pool, "strides", 2, two);
+    mb_attr_ints(b, pool, "kernel_shape", 2, two);
+    mb_attr_ints(b, pool, "strides", 2, two);
     int64_t yd[4] = {1, 5, 3, 4};
     mb_value(b, 1, "y", FLOAT, 4, yd, NULL);
     return b;
@@ -326,11 +225,11 @@ static void assert_pad_dropped(int opset, const char *pads, const char *mode) {
                             ONYX_PASS_ALL & ~ONYX_PASS_DROP_IDENTITY, PAD_XD, PAD_OUT, &on, &off);
     ck_assert_msg(on == 2 && off == 3, "%s/%d: steps %d with the pass, %d without", pads, opset, on,
                   off);
-    onyx_session *s = session(m, ONYX_BACKEND_AUTO);
-    assert_state(s, m, "pad", ONYX_NODE_FUSED);
-    assert_state(s, m, "pool", ONYX_NODE_EXECUTED);
+    onyx_session *s = tu_session(m, ONYX_BACKEND_AUTO, 0, 0);
+    tu_assert_node_state(s, m, "pad", ONYX_NODE_FUSED);
+    tu_assert_node_state(s, m, "pool", ONYX_NODE_EXECUTED);
     /* the pooling now reads the convolution's output */
-    ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "pool"), 0), "c");
+    ck_assert_str_eq(onyx_model_node_input_name(m, tu_node_index(m, "pool"), 0), "c");
     onyx_session_free(s);
     onyx_model_free(m);
 }
@@ -347,9 +246,9 @@ END_TEST
 
 /* pad_model's Pad stays (loaded with passes `passes`); the session runs it. */
 static void assert_pad_kept(mb *b, unsigned passes) {
-    onyx_model *m = load(b, passes);
-    onyx_session *s = session(m, ONYX_BACKEND_AUTO);
-    assert_state(s, m, "pad", ONYX_NODE_EXECUTED);
+    onyx_model *m = tu_load_built(b, passes);
+    onyx_session *s = tu_session(m, ONYX_BACKEND_AUTO, 0, 0);
+    tu_assert_node_state(s, m, "pad", ONYX_NODE_EXECUTED);
     onyx_session_free(s);
     onyx_model_free(m);
 }
@@ -379,7 +278,8 @@ START_TEST(test_zero_pad_malformed_still_fails) {
         const char *pads;
     } cases[] = {{13, "init"}, {13, "const"}, {10, "attr"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        onyx_model *m = load(pad_model(cases[i].opset, cases[i].pads, NULL, 0, 6), ONYX_PASS_ALL);
+        onyx_model *m =
+            tu_load_built(pad_model(cases[i].opset, cases[i].pads, NULL, 0, 6), ONYX_PASS_ALL);
         onyx_session *s = NULL;
         onyx_status rc = onyx_session_create(m, NULL, &s);
         ck_assert_msg(rc != ONYX_OK, "%s: a Pad with 6 pads on rank 4 ran", cases[i].pads);
@@ -394,8 +294,8 @@ END_TEST
 START_TEST(test_passes_no_leaks) {
     long before = onyxi_alloc_live_blocks();
     for (int p = 0; p <= (int)ONYX_PASS_ALL; p += 3) {
-        onyx_model_free(load(dense_model("Relu"), (unsigned)p));
-        onyx_model_free(load(pad_model(13, "const", NULL, 0, 0), (unsigned)p));
+        onyx_model_free(tu_load_built(dense_model("Relu"), (unsigned)p));
+        onyx_model_free(tu_load_built(pad_model(13, "const", NULL, 0, 0), (unsigned)p));
     }
     ck_assert_int_eq(onyxi_alloc_live_blocks(), before);
 }

@@ -14,83 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modelrun.h"
 #include "passes.h"
 #include "pbbuild.h"
 #include "testutil.h"
 
 #define FLOAT ONYX_DTYPE_FLOAT32
-#define INT64 ONYX_DTYPE_INT64
-#define ATTR_INT ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-#define ATTR_INTS ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS
 
 /* ---- building and running models ---- */
 
-/* Backing store for initializer data: mb_raw does not copy, so it must outlive mb_pack. */
-static float store[16][1024];
-static int n_store;
-static int64_t istore[8][4];
-static int n_istore;
-
-static float *fill(size_t n, unsigned seed, float lo, float hi) {
-    ck_assert_int_lt(n_store, 16);
-    ck_assert_uint_le(n, 1024);
-    float *p = store[n_store++];
-    unsigned s = seed * 2654435761u + 12345u;
-    for (size_t i = 0; i < n; i++) {
-        s = s * 1664525u + 1013904223u;
-        p[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
-    }
-    return p;
-}
-
-static mb *new_model(int opset) {
-    n_store = n_istore = 0;
-    return mb_new(opset);
-}
-
-static void init_floats(mb *b, const char *name, int rank, const int64_t *dims, const float *d) {
-    int64_t count = 1;
-    for (int i = 0; i < rank; i++)
-        count *= dims[i];
-    mb_raw(mb_tensor(b, 1, name, FLOAT, rank, dims), d, (size_t)count * sizeof(float));
-}
-
 /* A float32 scalar initializer (rank 0). */
 static void init_scalar(mb *b, const char *name, float v) {
-    static const int64_t none[1] = {1};
-    float *p = fill(1, 0, 0, 0);
-    p[0] = v;
-    mb_raw(mb_tensor(b, 1, name, FLOAT, 0, none), p, sizeof(float));
-}
-
-static void attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, const int64_t *v) {
-    ck_assert_int_lt(n_istore, 8);
-    int64_t *p = istore[n_istore++];
-    memcpy(p, v, (size_t)count * sizeof *p);
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_INTS);
-    a->n_ints = (size_t)count;
-    a->ints = p;
-}
-
-static void attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v) {
-    Onnx__AttributeProto *a = mb_attr(b, n, name, ATTR_INT);
-    a->has_i = 1;
-    a->i = v;
-}
-
-/* Packs b and loads it with the given passes (ONYX_PASS_* bits). */
-static onyx_model *load(mb *b, unsigned passes) {
-    size_t len = 0;
-    uint8_t *bytes = mb_pack(b, &len);
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_passes(o, passes), ONYX_OK);
-    onyx_model *m = NULL;
-    onyx_status rc = onyx_model_load_memory_opts(bytes, len, o, 0, &m);
-    ck_assert_msg(rc == ONYX_OK, "load: %s", onyx_model_errmsg(m));
-    onyx_options_free(o);
-    free(bytes);
-    return m;
+    mb_init_floats(b, name, 0, NULL, &v);
 }
 
 static size_t count_of(int rank, const int64_t *dims) {
@@ -104,33 +39,13 @@ static size_t count_of(int rank, const int64_t *dims) {
  * into y; returns the session (free it). */
 static onyx_session *run(onyx_model *m, onyx_backend be, int threads, const float *x, int rank,
                          const int64_t *xd, float *y, size_t n) {
-    onyx_options *o = NULL;
-    ck_assert_int_eq(onyx_options_create(&o), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_backend(o, be), ONYX_OK);
-    ck_assert_int_eq(onyx_options_set_num_threads(o, threads), ONYX_OK);
-    onyx_session *s = NULL;
-    onyx_status rc = onyx_session_create(m, o, &s);
-    onyx_options_free(o);
-    ck_assert_msg(rc == ONYX_OK, "create: %s", onyx_session_errmsg(s));
-    size_t bytes = sizeof(float) * count_of(rank, xd);
-    ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, xd, rank, x, bytes), ONYX_OK);
-    rc = onyx_session_run(s);
-    ck_assert_msg(rc == ONYX_OK, "run: %s", onyx_session_errmsg(s));
-    const onyx_tensor *t = onyx_session_output(s, 0);
-    ck_assert_uint_eq(onyx_tensor_nbytes(t), n * sizeof(float));
-    memcpy(y, onyx_tensor_data(t), n * sizeof(float));
+    onyx_session *s = tu_session(m, be, threads, 0);
+    tu_run_floats(s, x, rank, xd, y, n);
     return s;
 }
 
-static int node_index(const onyx_model *m, const char *name) {
-    for (int i = 0; i < onyx_model_node_count(m); i++)
-        if (strcmp(onyx_model_node_name(m, i), name) == 0) return i;
-    ck_abort_msg("no node %s", name);
-    return -1;
-}
-
 static const char *op_of(const onyx_model *m, const char *name) {
-    return onyx_model_node_op_type(m, node_index(m, name));
+    return onyx_model_node_op_type(m, tu_node_index(m, name));
 }
 
 static float *random_input(size_t n, unsigned seed, float lo, float hi) {
@@ -150,7 +65,7 @@ static float *random_input(size_t n, unsigned seed, float lo, float hi) {
 static onyx_model *compare(mb *b_on, unsigned on, mb *b_off, unsigned off, int rank,
                            const int64_t *xd, size_t n_out, int exact, int *steps_on,
                            int *steps_off) {
-    onyx_model *m_on = load(b_on, on), *m_off = load(b_off, off);
+    onyx_model *m_on = tu_load_built(b_on, on), *m_off = tu_load_built(b_off, off);
     float *x = random_input(count_of(rank, xd), 11, -3.0f, 3.0f);
     float *want = malloc(n_out * sizeof *want), *got = malloc(n_out * sizeof *got);
     onyx_session *s = run(m_off, ONYX_BACKEND_REFERENCE, 1, x, rank, xd, want, n_out);
@@ -234,16 +149,16 @@ static const int64_t MM_XD[3] = {2, 5, 7}, MM_YD[3] = {2, 5, 9};
 #define MM_OUT (2 * 5 * 9)
 
 static mb *matmul_bias(int swap, int bias_rank, unsigned seed) {
-    mb *b = new_model(13);
+    mb *b = mb_new(13);
     mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
     static const int64_t wd[2] = {7, 9}, bd1[1] = {9}, bd2[2] = {1, 9}, bfull[2] = {5, 9};
-    init_floats(b, "W", 2, wd, fill(63, seed, -0.5f, 0.5f));
+    mb_init_floats(b, "W", 2, wd, mb_random_floats(b, 63, seed, -0.5f, 0.5f));
     if (bias_rank == 1)
-        init_floats(b, "bias", 1, bd1, fill(9, seed + 1, -0.5f, 0.5f));
+        mb_init_floats(b, "bias", 1, bd1, mb_random_floats(b, 9, seed + 1, -0.5f, 0.5f));
     else if (bias_rank == 2)
-        init_floats(b, "bias", 2, bd2, fill(9, seed + 1, -0.5f, 0.5f));
+        mb_init_floats(b, "bias", 2, bd2, mb_random_floats(b, 9, seed + 1, -0.5f, 0.5f));
     else /* a [5, 9] tensor: an Add, but not of a row */
-        init_floats(b, "bias", 2, bfull, fill(45, seed + 1, -0.5f, 0.5f));
+        mb_init_floats(b, "bias", 2, bfull, mb_random_floats(b, 45, seed + 1, -0.5f, 0.5f));
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     mb_node(b, "Add", "bias_add", swap ? "bias,mm" : "mm,bias", "h");
     return b;
@@ -264,13 +179,13 @@ START_TEST(test_gelu_matmul_every_form) {
         ck_assert_msg(on == 1 && off == 7, "form %d: %d steps fused, %d not", form, on, off);
         ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add+Gelu");
         /* the host shows its new input: the bias row */
-        ck_assert_int_eq(onyx_model_node_input_count(m, node_index(m, "mm")), 3);
-        ck_assert_str_eq(onyx_model_node_input_name(m, node_index(m, "mm"), 2), "bias");
+        ck_assert_int_eq(onyx_model_node_input_count(m, tu_node_index(m, "mm")), 3);
+        ck_assert_str_eq(onyx_model_node_input_name(m, tu_node_index(m, "mm"), 2), "bias");
         onyx_session *s = NULL;
         ck_assert_int_eq(onyx_session_create(m, NULL, &s), ONYX_OK);
         static const char *const absorbed[6] = {"bias_add", "scale", "erf", "plus1", "m1", "m2"};
         for (int i = 0; i < 6; i++)
-            ck_assert_int_eq(onyx_session_node_state(s, node_index(m, absorbed[i])),
+            ck_assert_int_eq(onyx_session_node_state(s, tu_node_index(m, absorbed[i])),
                              ONYX_NODE_FUSED);
         ck_assert_int_eq(onyx_session_step_count(s), 1);
         ck_assert_str_eq(onyx_session_step_impl(s, 0), "dnnl");
@@ -283,15 +198,15 @@ END_TEST
 /* The passes one at a time: fuse_add alone takes the bias, fuse_act alone nothing (the GELU
  * reads the Add, not the MatMul); also through ONYX_DISABLE_PASSES. */
 START_TEST(test_gelu_bias_switches) {
-    onyx_model *m = load(matmul_gelu(0, EXACT, 1), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ACT);
+    onyx_model *m = tu_load_built(matmul_gelu(0, EXACT, 1), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ACT);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add");
     ck_assert_str_eq(op_of(m, "erf"), "Erf");
     onyx_model_free(m);
-    m = load(matmul_gelu(0, EXACT, 1), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ADD);
+    m = tu_load_built(matmul_gelu(0, EXACT, 1), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_ADD);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul");
     onyx_model_free(m);
     setenv("ONYX_DISABLE_PASSES", "fuse_act", 1);
-    m = load(matmul_gelu(2, EXACT, 1), ONYX_PASS_ALL);
+    m = tu_load_built(matmul_gelu(2, EXACT, 1), ONYX_PASS_ALL);
     unsetenv("ONYX_DISABLE_PASSES");
     ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add");
     onyx_model_free(m);
@@ -320,14 +235,14 @@ START_TEST(test_gelu_near_misses) {
     /* an intermediate read elsewhere: the Erf's output is also a graph output */
     mb *b = matmul_gelu(0, EXACT, 5);
     mb_value(b, 1, "e", FLOAT, 3, MM_YD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add");
     onyx_model_free(m);
     /* ... or read by another node */
     b = matmul_gelu(2, EXACT, 5);
     mb_node(b, "Relu", "other", "a", "r");
     mb_value(b, 1, "r", FLOAT, 3, MM_YD, NULL);
-    m = load(b, ONYX_PASS_ALL);
+    m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add");
     onyx_model_free(m);
     /* a Div the other way round (sqrt(2) / h) */
@@ -341,7 +256,7 @@ START_TEST(test_gelu_near_misses) {
     mb_node(b, "Mul", "m1", "h,a", "p");
     mb_node(b, "Mul", "m2", "p,half", "y");
     mb_value(b, 1, "y", FLOAT, 3, MM_YD, NULL);
-    m = load(b, ONYX_PASS_ALL);
+    m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul+Add");
     onyx_model_free(m);
 }
@@ -363,43 +278,43 @@ START_TEST(test_bias_rows_and_declines) {
     /* a [5, 9] addend is not a row */
     mb *b = matmul_bias(0, 3, 7);
     mb_value(b, 1, "h", FLOAT, 3, MM_YD, NULL);
-    onyx_model *m = load(b, ONYX_PASS_ALL);
+    onyx_model *m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul");
     onyx_model_free(m);
     /* nor is a row that is not constant */
-    b = new_model(13);
+    b = mb_new(13);
     static const int64_t wd[2] = {7, 9}, row[1] = {9};
     mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
     mb_value(b, 0, "r", FLOAT, 1, row, NULL);
-    init_floats(b, "W", 2, wd, fill(63, 1, -0.5f, 0.5f));
+    mb_init_floats(b, "W", 2, wd, mb_random_floats(b, 63, 1, -0.5f, 0.5f));
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     mb_node(b, "Add", "bias_add", "mm,r", "h");
     mb_value(b, 1, "h", FLOAT, 3, MM_YD, NULL);
-    m = load(b, ONYX_PASS_ALL);
+    m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul");
     onyx_model_free(m);
     /* a 1-D B: the row would run along M, which oneDNN's bias does not */
-    b = new_model(13);
+    b = mb_new(13);
     static const int64_t w7[1] = {7}, r5[1] = {5}, y25[2] = {2, 5};
     mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
-    init_floats(b, "W", 1, w7, fill(7, 1, -0.5f, 0.5f));
-    init_floats(b, "bias", 1, r5, fill(5, 2, -0.5f, 0.5f));
+    mb_init_floats(b, "W", 1, w7, mb_random_floats(b, 7, 1, -0.5f, 0.5f));
+    mb_init_floats(b, "bias", 1, r5, mb_random_floats(b, 5, 2, -0.5f, 0.5f));
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     mb_node(b, "Add", "bias_add", "mm,bias", "h");
     mb_value(b, 1, "h", FLOAT, 2, y25, NULL);
-    m = load(b, ONYX_PASS_ALL);
+    m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul");
     onyx_model_free(m);
     /* a row of the wrong length would broadcast the product: [9] + [2,5,1] */
-    b = new_model(13);
+    b = mb_new(13);
     static const int64_t w1[2] = {7, 1};
     mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
-    init_floats(b, "W", 2, w1, fill(7, 1, -0.5f, 0.5f));
-    init_floats(b, "bias", 1, row, fill(9, 2, -0.5f, 0.5f));
+    mb_init_floats(b, "W", 2, w1, mb_random_floats(b, 7, 1, -0.5f, 0.5f));
+    mb_init_floats(b, "bias", 1, row, mb_random_floats(b, 9, 2, -0.5f, 0.5f));
     mb_node(b, "MatMul", "mm", "x,W", "mm");
     mb_node(b, "Add", "bias_add", "mm,bias", "h");
     mb_value(b, 1, "h", FLOAT, 3, MM_YD, NULL);
-    m = load(b, ONYX_PASS_ALL);
+    m = tu_load_built(b, ONYX_PASS_ALL);
     ck_assert_str_eq(op_of(m, "mm"), "MatMul");
     onyx_model_free(m);
 }
@@ -411,15 +326,15 @@ START_TEST(test_bias_after_gelu_and_twice) {
     for (int twice = 0; twice < 2; twice++) {
         mb *bs[2];
         for (int k = 0; k < 2; k++) {
-            mb *b = bs[k] = twice ? matmul_bias(0, 1, 9) : new_model(13);
+            mb *b = bs[k] = twice ? matmul_bias(0, 1, 9) : mb_new(13);
             static const int64_t wd[2] = {7, 9}, row[1] = {9};
             if (!twice) {
                 mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
-                init_floats(b, "W", 2, wd, fill(63, 9, -0.5f, 0.5f));
+                mb_init_floats(b, "W", 2, wd, mb_random_floats(b, 63, 9, -0.5f, 0.5f));
                 mb_node(b, "MatMul", "mm", "x,W", "h");
             }
             gelu(b, "h", 0, EXACT);
-            init_floats(b, "bias2", 1, row, fill(9, 10, -0.5f, 0.5f));
+            mb_init_floats(b, "bias2", 1, row, mb_random_floats(b, 9, 10, -0.5f, 0.5f));
             mb_node(b, "Add", "bias2_add", "bias2,y", "z");
             mb_value(b, 1, "z", FLOAT, 3, MM_YD, NULL);
         }
@@ -447,13 +362,13 @@ START_TEST(test_gelu_gemm_conv_and_hostless) {
     for (int form = 0; form < 4; form++) {
         mb *bs[2];
         for (int k = 0; k < 2; k++) {
-            mb *b = bs[k] = new_model(13);
+            mb *b = bs[k] = mb_new(13);
             mb_value(b, 0, "x", FLOAT, 2, gx, NULL);
             static const int64_t wd[2] = {9, 7}, cd[1] = {9};
-            init_floats(b, "W", 2, wd, fill(63, 8, -0.6f, 0.6f));
-            init_floats(b, "C", 1, cd, fill(9, 9, -0.5f, 0.5f));
+            mb_init_floats(b, "W", 2, wd, mb_random_floats(b, 63, 8, -0.6f, 0.6f));
+            mb_init_floats(b, "C", 1, cd, mb_random_floats(b, 9, 9, -0.5f, 0.5f));
             Onnx__NodeProto *g = mb_node(b, "Gemm", "gemm", "x,W,C", "h");
-            attr_int(b, g, "transB", 1);
+            mb_attr_int(b, g, "transB", 1);
             gelu(b, "h", form, EXACT);
             mb_value(b, 1, "y", FLOAT, 2, gy, NULL);
         }
@@ -467,15 +382,15 @@ START_TEST(test_gelu_gemm_conv_and_hostless) {
     for (int form = 0; form < 4; form++) {
         mb *bs[2];
         for (int k = 0; k < 2; k++) {
-            mb *b = bs[k] = new_model(13);
+            mb *b = bs[k] = mb_new(13);
             mb_value(b, 0, "x", FLOAT, 4, cx, NULL);
             static const int64_t wd[4] = {4, 3, 3, 3}, bd[1] = {4};
-            init_floats(b, "W", 4, wd, fill(108, 10, -0.4f, 0.4f));
-            init_floats(b, "B", 1, bd, fill(4, 11, -0.3f, 0.3f));
+            mb_init_floats(b, "W", 4, wd, mb_random_floats(b, 108, 10, -0.4f, 0.4f));
+            mb_init_floats(b, "B", 1, bd, mb_random_floats(b, 4, 11, -0.3f, 0.3f));
             Onnx__NodeProto *c = mb_node(b, "Conv", "conv", "x,W,B", "h");
             static const int64_t ks[2] = {3, 3}, pads[4] = {1, 1, 1, 1};
-            attr_ints(b, c, "kernel_shape", 2, ks);
-            attr_ints(b, c, "pads", 4, pads);
+            mb_attr_ints(b, c, "kernel_shape", 2, ks);
+            mb_attr_ints(b, c, "pads", 4, pads);
             gelu(b, "h", form, EXACT);
             mb_value(b, 1, "y", FLOAT, 4, cy, NULL);
         }
@@ -488,7 +403,7 @@ START_TEST(test_gelu_gemm_conv_and_hostless) {
     /* host-less: x -> Sigmoid -> GELU (a Sigmoid hosts nothing) */
     mb *bs[2];
     for (int k = 0; k < 2; k++) {
-        mb *b = bs[k] = new_model(13);
+        mb *b = bs[k] = mb_new(13);
         mb_value(b, 0, "x", FLOAT, 3, MM_XD, NULL);
         mb_node(b, "Sigmoid", "sig", "x", "h");
         gelu(b, "h", 0, EXACT);
@@ -528,27 +443,24 @@ static Onnx__NodeProto *mean(mb *b, int v, const char *name, const char *in, con
         return mb_node(b, "ReduceMean", name, io, out);
     }
     Onnx__NodeProto *n = mb_node(b, "ReduceMean", name, in, out);
-    attr_ints(b, n, "axes", 1, &axis);
+    mb_attr_ints(b, n, "axes", 1, &axis);
     return n;
 }
 
 /* x [2,3,16] -> the decomposed LayerNormalization of a PyTorch export -> y. */
 static mb *ln_model(int v, unsigned seed) {
-    mb *b = new_model(v & LN_OPSET18 ? 18 : 13);
+    mb *b = mb_new(v & LN_OPSET18 ? 18 : 13);
     static const char *const batch[3] = {"batch", NULL, NULL};
     int64_t xd[3] = {v & LN_SYMBOLIC ? -1 : 2, 3, 16}, c = 16, one = 1;
     mb_value(b, 0, "x", FLOAT, 3, xd, v & LN_SYMBOLIC ? batch : NULL);
-    init_floats(b, "gamma", 1, v & LN_GAMMA1 ? &one : &c,
-                fill(v & LN_GAMMA1 ? 1 : 16, seed, 0.5f, 1.5f));
-    init_floats(b, "beta", 1, &c, fill(16, seed + 1, -0.5f, 0.5f));
+    mb_init_floats(b, "gamma", 1, v & LN_GAMMA1 ? &one : &c,
+                   mb_random_floats(b, v & LN_GAMMA1 ? 1 : 16, seed, 0.5f, 1.5f));
+    mb_init_floats(b, "beta", 1, &c, mb_random_floats(b, 16, seed + 1, -0.5f, 0.5f));
     init_scalar(b, "two", v & LN_POW3 ? 3.0f : 2.0f);
     init_scalar(b, "eps", 1e-5f);
     if (v & LN_OPSET18) {
         int64_t axis = v & LN_AXIS1 ? 1 : -1, n1 = 1;
-        ck_assert_int_lt(n_istore, 8);
-        int64_t *p = istore[n_istore++];
-        p[0] = axis;
-        mb_raw(mb_tensor(b, 1, "axes", INT64, 1, &n1), p, sizeof(int64_t));
+        mb_init_ints(b, "axes", 1, &n1, &axis);
     }
     mean(b, v, "mean", "x", "mu");
     mb_node(b, "Sub", "sub", "x,mu", "d");
@@ -557,7 +469,7 @@ static mb *ln_model(int v, unsigned seed) {
     else
         mb_node(b, "Pow", "sq", "d,two", "d2");
     Onnx__NodeProto *m2 = mean(b, v, "var", "d2", "va");
-    if (v & LN_KEEPDIMS0) attr_int(b, m2, "keepdims", 0);
+    if (v & LN_KEEPDIMS0) mb_attr_int(b, m2, "keepdims", 0);
     mb_node(b, "Add", "add_eps", v & LN_SWAP ? "eps,va" : "va,eps", "ve");
     mb_node(b, "Sqrt", "sqrt", "ve", "sd");
     mb_node(b, "Div", "div", "d,sd", "n");
@@ -583,7 +495,7 @@ START_TEST(test_layernorm_fused_every_form) {
         ck_assert_msg(on == 1, "form %d: %d steps", v, on);
         ck_assert_int_eq(off, v & LN_NO_BETA ? 8 : 9);
         ck_assert_str_eq(op_of(m, host), "LayerNormalization");
-        int h = node_index(m, host);
+        int h = tu_node_index(m, host);
         ck_assert_int_eq(onyx_model_node_input_count(m, h), v & LN_NO_BETA ? 2 : 3);
         ck_assert_str_eq(onyx_model_node_input_name(m, h, 0), "x");
         ck_assert_str_eq(onyx_model_node_input_name(m, h, 1), "gamma");
@@ -594,8 +506,8 @@ START_TEST(test_layernorm_fused_every_form) {
             ck_assert_int_eq(onyx_session_bind_input(s, 0, FLOAT, LN_XD, 3, x, sizeof x), ONYX_OK);
             ck_assert_int_eq(onyx_session_run(s), ONYX_OK);
         }
-        ck_assert_int_eq(onyx_session_node_state(s, node_index(m, "mean")), ONYX_NODE_FUSED);
-        ck_assert_int_eq(onyx_session_node_state(s, node_index(m, "sqrt")), ONYX_NODE_FUSED);
+        ck_assert_int_eq(onyx_session_node_state(s, tu_node_index(m, "mean")), ONYX_NODE_FUSED);
+        ck_assert_int_eq(onyx_session_node_state(s, tu_node_index(m, "sqrt")), ONYX_NODE_FUSED);
         ck_assert_int_eq(onyx_session_node_state(s, h), ONYX_NODE_EXECUTED);
         onyx_session_free(s);
         onyx_model_free(m);
@@ -606,7 +518,7 @@ END_TEST
 START_TEST(test_layernorm_near_misses_and_switch) {
     static const int misses[5] = {LN_AXIS1, LN_POW3, LN_SHARED_D, LN_GAMMA1, LN_KEEPDIMS0};
     for (int i = 0; i < 5; i++) {
-        onyx_model *m = load(ln_model(misses[i], 13), ONYX_PASS_ALL);
+        onyx_model *m = tu_load_built(ln_model(misses[i], 13), ONYX_PASS_ALL);
         ck_assert_msg(strcmp(op_of(m, "shift"), "Add") == 0, "case %d: %s", misses[i],
                       op_of(m, "shift"));
         ck_assert_str_eq(op_of(m, "mean"), "ReduceMean");
@@ -618,11 +530,11 @@ START_TEST(test_layernorm_near_misses_and_switch) {
                             LN_XD, LN_OUT, 1, &on, &off);
     ck_assert_int_eq(on, 9);
     onyx_model_free(m);
-    m = load(ln_model(0, 13), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_NORM);
+    m = tu_load_built(ln_model(0, 13), ONYX_PASS_ALL & ~ONYX_PASS_FUSE_NORM);
     ck_assert_str_eq(op_of(m, "shift"), "Add");
     onyx_model_free(m);
     setenv("ONYX_DISABLE_PASSES", "fuse_norm", 1);
-    m = load(ln_model(0, 13), ONYX_PASS_ALL);
+    m = tu_load_built(ln_model(0, 13), ONYX_PASS_ALL);
     unsetenv("ONYX_DISABLE_PASSES");
     ck_assert_str_eq(op_of(m, "shift"), "Add");
     onyx_model_free(m);
@@ -633,8 +545,8 @@ END_TEST
 
 /* A symbolic batch: fused at load from the stand-in shapes, then run at two real batches. */
 START_TEST(test_layernorm_symbolic_batch_runs) {
-    onyx_model *on = load(ln_model(LN_SYMBOLIC, 15), ONYX_PASS_ALL);
-    onyx_model *off = load(ln_model(LN_SYMBOLIC, 15), 0);
+    onyx_model *on = tu_load_built(ln_model(LN_SYMBOLIC, 15), ONYX_PASS_ALL);
+    onyx_model *off = tu_load_built(ln_model(LN_SYMBOLIC, 15), 0);
     ck_assert_str_eq(op_of(on, "shift"), "LayerNormalization");
     for (int64_t batch = 1; batch <= 5; batch += 4) {
         int64_t xd[3] = {batch, 3, 16};
@@ -658,8 +570,8 @@ END_TEST
 START_TEST(test_transformer_passes_no_leaks) {
     long before = onyxi_alloc_live_blocks();
     for (int p = 0; p <= (int)ONYX_PASS_ALL; p += 5) {
-        onyx_model_free(load(matmul_gelu(p % 4, EXACT, 1), (unsigned)p));
-        onyx_model_free(load(ln_model(p % 3 == 0 ? 0 : LN_NO_BETA, 1), (unsigned)p));
+        onyx_model_free(tu_load_built(matmul_gelu(p % 4, EXACT, 1), (unsigned)p));
+        onyx_model_free(tu_load_built(ln_model(p % 3 == 0 ? 0 : LN_NO_BETA, 1), (unsigned)p));
     }
     ck_assert_int_eq(onyxi_alloc_live_blocks(), before);
 }

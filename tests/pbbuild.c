@@ -177,12 +177,82 @@ void mb_external(mb *b, Onnx__TensorProto *t, const char *loc, const char *offse
     }
 }
 
+void *mb_alloc(mb *b, size_t n) {
+    ck_assert_int_lt(b->n_owned, (int)(sizeof b->owned / sizeof b->owned[0]));
+    void *p = calloc(1, n ? n : 1);
+    ck_assert_ptr_nonnull(p);
+    b->owned[b->n_owned++] = p;
+    return p;
+}
+
+float *mb_random_floats(mb *b, size_t n, unsigned seed, float lo, float hi) {
+    float *p = mb_alloc(b, n * sizeof *p);
+    unsigned s = seed * 2654435761u + 12345u;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1664525u + 1013904223u;
+        p[i] = lo + (hi - lo) * (float)(s >> 8) / (float)(1u << 24);
+    }
+    return p;
+}
+
+static size_t count_of(int rank, const int64_t *dims) {
+    size_t n = 1;
+    for (int i = 0; i < rank; i++)
+        n *= (size_t)dims[i];
+    return n;
+}
+
+/* An initializer of elem type dt holding a builder-owned copy of count * size bytes. */
+static void init_copy(mb *b, const char *name, int dt, int rank, const int64_t *dims,
+                      const void *data, size_t size) {
+    size_t bytes = count_of(rank, dims) * size;
+    void *p = mb_alloc(b, bytes);
+    if (bytes) memcpy(p, data, bytes);
+    mb_raw(mb_tensor(b, 1, name, dt, rank, dims), p, bytes);
+}
+
+void mb_init_floats(mb *b, const char *name, int rank, const int64_t *dims, const float *data) {
+    init_copy(b, name, ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT, rank, dims, data, sizeof(float));
+}
+
+void mb_init_ints(mb *b, const char *name, int rank, const int64_t *dims, const int64_t *data) {
+    init_copy(b, name, ONNX__TENSOR_PROTO__DATA_TYPE__INT64, rank, dims, data, sizeof(int64_t));
+}
+
+void mb_attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v) {
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT);
+    a->has_i = 1;
+    a->i = v;
+}
+
+void mb_attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, const int64_t *v) {
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS);
+    a->n_ints = (size_t)count;
+    a->ints = mb_alloc(b, (size_t)count * sizeof(int64_t));
+    if (count) memcpy(a->ints, v, (size_t)count * sizeof(int64_t));
+}
+
+void mb_attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v) {
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT);
+    a->has_f = 1;
+    a->f = v;
+}
+
+void mb_attr_string(mb *b, Onnx__NodeProto *n, const char *name, const char *v) {
+    Onnx__AttributeProto *a = mb_attr(b, n, name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING);
+    a->has_s = 1;
+    a->s.data = (uint8_t *)mb_str(b, v);
+    a->s.len = strlen(v);
+}
+
 /* The serialized model (malloc'd) and frees the builder. */
 uint8_t *mb_pack(mb *b, size_t *len) {
     *len = onnx__model_proto__get_packed_size(&b->model);
     uint8_t *buf = malloc(*len + 1);
     ck_assert_ptr_nonnull(buf);
     ck_assert_uint_eq(onnx__model_proto__pack(&b->model, buf), *len);
+    for (int i = 0; i < b->n_owned; i++)
+        free(b->owned[i]);
     free(b);
     return buf;
 }

@@ -1,7 +1,8 @@
 /*
  * A small ModelProto builder on the protobuf-c structs for tests that need hand-made or
- * malformed models (check_load, check_validate, check_cli): everything lives in one
- * calloc'd struct, strings are copied into its pool, and mb_pack serializes and frees it.
+ * malformed models (check_load, check_validate, check_cli, the graph-pass tests): everything
+ * lives in one calloc'd struct, strings are copied into its pool, initializer data and
+ * attribute lists into blocks it owns (mb_alloc), and mb_pack serializes and frees it all.
  */
 #ifndef ONYX_PBBUILD_H
 #define ONYX_PBBUILD_H
@@ -39,6 +40,8 @@ typedef struct mb {
     Onnx__StringStringEntryProto *kv_ptrs[MB_MAX][3];
     char pool[8192];
     size_t pool_used;
+    void *owned[64]; /* blocks of mb_alloc, freed by mb_pack */
+    int n_owned;
 } mb;
 
 /* Every function below fails a Check assertion when a table or the pool is full. */
@@ -65,6 +68,19 @@ void mb_raw(Onnx__TensorProto *t, const void *data, size_t n);
 /* Marks t as external data at location (offset/length NULL: key absent). */
 void mb_external(mb *b, Onnx__TensorProto *t, const char *loc, const char *offset,
                  const char *length);
+/* n zeroed bytes owned by the builder (freed by mb_pack): data that must outlive packing. */
+void *mb_alloc(mb *b, size_t n);
+/* n floats uniform in [lo, hi) from a linear congruential generator seeded with seed (the same
+ * values for the same arguments on every platform), owned by the builder. */
+float *mb_random_floats(mb *b, size_t n, unsigned seed, float lo, float hi);
+/* A float32 / int64 initializer `name` of shape dims holding a copy of data. */
+void mb_init_floats(mb *b, const char *name, int rank, const int64_t *dims, const float *data);
+void mb_init_ints(mb *b, const char *name, int rank, const int64_t *dims, const int64_t *data);
+/* Attributes of node n (lists and strings are copied). */
+void mb_attr_int(mb *b, Onnx__NodeProto *n, const char *name, int64_t v);
+void mb_attr_ints(mb *b, Onnx__NodeProto *n, const char *name, int count, const int64_t *v);
+void mb_attr_float(mb *b, Onnx__NodeProto *n, const char *name, float v);
+void mb_attr_string(mb *b, Onnx__NodeProto *n, const char *name, const char *v);
 /* The serialized model (malloc'd, caller frees; *len its size) and frees the builder. */
 uint8_t *mb_pack(mb *b, size_t *len);
 
