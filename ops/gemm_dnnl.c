@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
+#include "dnnl_stage.h"
 #include "gemm.h"
 #include "postops.h"
 
 typedef struct gemm_dnnl_state {
-    dnnl_primitive_t prim;
-    dnnl_memory_t a, b, y, c, scratch;
+    onyxi_dnnl_prim p; /* the primitive, its dst and scratchpad */
+    dnnl_memory_t a, b, c;
     int c_arg;            /* exec arg of C: DNNL_ARG_BIAS or the binary post-op's src1 */
     const void *b_packed; /* borrowed from the weight cache; NULL = bind B's own data */
     float *c_scaled;      /* owned: beta * C when beta != 1 (C constant) */
@@ -27,8 +28,8 @@ typedef struct gemm_dnnl_state {
 static void gemm_fini_dnnl(onyxi_exec *x) {
     gemm_dnnl_state *st = x->state;
     if (!st) return;
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    dnnl_memory_t mems[] = {st->a, st->b, st->y, st->c, st->scratch};
+    onyxi_dnnl_prim_fini(&st->p);
+    dnnl_memory_t mems[] = {st->a, st->b, st->c};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     onyxi_free(st->c_scaled);
@@ -123,7 +124,6 @@ static onyx_status gemm_init_dnnl(onyxi_exec *x) {
     }
     x->state = st;
     st->c_arg = c_arg;
-    dnnl_engine_t eng = x->backend->engine;
     onyx_status rc = ONYX_OK;
     if (use_c && beta != 1.0f) {
         /* beta * C rounded as the reference rounds it, once */
@@ -137,8 +137,6 @@ static onyx_status gemm_init_dnnl(onyxi_exec *x) {
     }
     const dnnl_memory_desc_t *a_md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *y_md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (rc == ONYX_OK && (x->const_inputs & 2u) && x->weights) {
         dnnl_memory_desc_t b_user;
         int64_t bd[2] = {g.k, g.n};
@@ -146,24 +144,10 @@ static onyx_status gemm_init_dnnl(onyxi_exec *x) {
         if (rc == ONYX_OK && !dnnl_memory_desc_equal(wei, &b_user))
             rc = onyxi_dnnl_pack_constant(x, 1, &b_user, wei, &st->b_packed);
     }
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->a, a_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->b, wei, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->y, y_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK && use_c)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->c, &c_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
-    if (rc == ONYX_OK) x->scratch_bytes = dnnl_memory_desc_get_size(scr);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_memory(x, a_md, &st->a);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_memory(x, wei, &st->b);
+    if (rc == ONYX_OK && use_c) rc = onyxi_dnnl_memory(x, &c_md, &st->c);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_prim_init(x, pd, ONYXI_PRIM_PLAIN_OUT, &st->p);
     dnnl_primitive_desc_destroy(pd);
     return rc;
 }
@@ -171,24 +155,18 @@ static onyx_status gemm_init_dnnl(onyxi_exec *x) {
 static onyx_status gemm_run_dnnl(onyxi_exec *x) {
     gemm_dnnl_state *st = x->state;
     onyxi_err *e = x->err;
-    if (!st || !st->prim) return onyxi_fail(e, ONYX_INTERNAL, "Gemm run without init");
+    if (!st) return onyxi_fail(e, ONYX_INTERNAL, "Gemm run without init");
     const void *b = st->b_packed ? st->b_packed : x->in[1]->data;
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->a, x->in[0]->data), e);
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->b, (void *)b), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->y, x->out[0]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->a},
-                               {DNNL_ARG_WEIGHTS, st->b},
-                               {DNNL_ARG_DST, st->y},
-                               {DNNL_ARG_SCRATCHPAD, st->scratch},
-                               {st->c_arg, st->c}};
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->a}, {DNNL_ARG_WEIGHTS, st->b}};
+    int n_args = 2;
     if (st->c) {
         void *c = st->c_scaled ? (void *)st->c_scaled : x->in[2]->data;
         ONYXI_DNNL(dnnl_memory_set_data_handle(st->c, c), e);
+        args[n_args++] = (dnnl_exec_arg_t){st->c_arg, st->c};
     }
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, st->c ? 5 : 4, args), e);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
-    return ONYX_OK;
+    return onyxi_dnnl_prim_run(x, &st->p, n_args, args);
 }
 
 const onyxi_impl onyxi_gemm_dnnl = {"dnnl", gemm_init_dnnl, gemm_run_dnnl, gemm_fini_dnnl};

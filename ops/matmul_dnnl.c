@@ -12,12 +12,13 @@
 #include <string.h>
 
 #include "../runtime/dnnl_util.h"
+#include "dnnl_stage.h"
 #include "matmul.h"
 #include "postops.h"
 
 typedef struct matmul_dnnl_state {
-    dnnl_primitive_t prim;
-    dnnl_memory_t a, b, y, scratch, bias;
+    onyxi_dnnl_prim p; /* the primitive, its dst and scratchpad */
+    dnnl_memory_t a, b, bias;
     const void *b_packed;  /* borrowed from the weight cache; NULL = bind B's own data */
     int bias_in, bias_arg; /* the fused bias: node input and exec arg (bias NULL: none) */
 } matmul_dnnl_state;
@@ -25,8 +26,8 @@ typedef struct matmul_dnnl_state {
 static void matmul_fini_dnnl(onyxi_exec *x) {
     matmul_dnnl_state *st = x->state;
     if (!st) return;
-    if (st->prim) dnnl_primitive_destroy(st->prim);
-    dnnl_memory_t mems[] = {st->a, st->b, st->y, st->scratch, st->bias};
+    onyxi_dnnl_prim_fini(&st->p);
+    dnnl_memory_t mems[] = {st->a, st->b, st->bias};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     onyxi_free(st);
@@ -144,31 +145,15 @@ static onyx_status matmul_init_dnnl(onyxi_exec *x) {
     onyx_status prc = onyxi_dnnl_make_pd(x, &md, po, &pd);
     if (po) dnnl_post_ops_destroy(po);
     if (prc != ONYX_OK) return prc;
-    dnnl_engine_t eng = x->backend->engine;
     const dnnl_memory_desc_t *wei = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-    const dnnl_memory_desc_t *scr = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     onyx_status rc = ONYX_OK;
     /* on AVX2 oneDNN keeps B plain, so packing is rarely more than a lookup */
     if (b_const && !dnnl_memory_desc_equal(wei, &b_user))
         rc = onyxi_dnnl_pack_constant(x, 1, &b_user, wei, &st->b_packed);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->a, &a_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->b, wei, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->y, &y_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->scratch, scr, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK && st->bias_in >= 0)
-        rc = onyxi_dnnl_check(dnnl_memory_create(&st->bias, &bias_md, eng, DNNL_MEMORY_NONE),
-                              "dnnl_memory_create", e);
-    if (rc == ONYX_OK)
-        rc = onyxi_dnnl_check(dnnl_primitive_create(&st->prim, pd), "dnnl_primitive_create", e);
-    if (rc == ONYX_OK) x->scratch_bytes = dnnl_memory_desc_get_size(scr);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_memory(x, &a_md, &st->a);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_memory(x, wei, &st->b);
+    if (rc == ONYX_OK && st->bias_in >= 0) rc = onyxi_dnnl_memory(x, &bias_md, &st->bias);
+    if (rc == ONYX_OK) rc = onyxi_dnnl_prim_init(x, pd, ONYXI_PRIM_PLAIN_OUT, &st->p);
     dnnl_primitive_desc_destroy(pd);
     return rc;
 }
@@ -176,24 +161,17 @@ static onyx_status matmul_init_dnnl(onyxi_exec *x) {
 static onyx_status matmul_run_dnnl(onyxi_exec *x) {
     matmul_dnnl_state *st = x->state;
     onyxi_err *e = x->err;
-    if (!st || !st->prim) return onyxi_fail(e, ONYX_INTERNAL, "MatMul run without init");
+    if (!st) return onyxi_fail(e, ONYX_INTERNAL, "MatMul run without init");
     const void *b = st->b_packed ? st->b_packed : x->in[1]->data;
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->a, x->in[0]->data), e);
     ONYXI_DNNL(dnnl_memory_set_data_handle(st->b, (void *)b), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->y, x->out[0]->data), e);
-    ONYXI_DNNL(dnnl_memory_set_data_handle(st->scratch, x->scratch), e);
-    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->a},
-                               {DNNL_ARG_WEIGHTS, st->b},
-                               {DNNL_ARG_DST, st->y},
-                               {DNNL_ARG_SCRATCHPAD, st->scratch}};
-    int n_args = 4;
+    dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, st->a}, {DNNL_ARG_WEIGHTS, st->b}};
+    int n_args = 2;
     if (st->bias) {
         ONYXI_DNNL(dnnl_memory_set_data_handle(st->bias, x->in[st->bias_in]->data), e);
         args[n_args++] = (dnnl_exec_arg_t){st->bias_arg, st->bias};
     }
-    ONYXI_DNNL(dnnl_primitive_execute(st->prim, x->backend->stream, n_args, args), e);
-    ONYXI_DNNL(dnnl_stream_wait(x->backend->stream), e);
-    return ONYX_OK;
+    return onyxi_dnnl_prim_run(x, &st->p, n_args, args);
 }
 
 const onyxi_impl onyxi_matmul_dnnl = {"dnnl", matmul_init_dnnl, matmul_run_dnnl, matmul_fini_dnnl};
